@@ -1,0 +1,1 @@
+"""Adapters for the ports: the in-memory defaults and the clocks."""

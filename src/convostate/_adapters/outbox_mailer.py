@@ -1,0 +1,26 @@
+"""A mailer that keeps what it sends, for tests and the default set-up; it can be told to fail."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+
+class MailerUnavailable(ConnectionError):
+    """The outbox mailer was told to fail, as a real SMTP server might."""
+
+
+class OutboxMailer:
+    """Collects sent messages in ``sent``. ``fail_next(n)`` makes the next ``n`` sends raise."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+        self._failures_left = 0
+
+    def fail_next(self, times: int = 1) -> None:
+        self._failures_left = times
+
+    def send(self, message: EmailMessage) -> None:
+        if self._failures_left > 0:
+            self._failures_left -= 1
+            raise MailerUnavailable("the outbox mailer was told to fail this send")
+        self.sent.append(message)

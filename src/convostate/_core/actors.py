@@ -1,0 +1,53 @@
+"""Who or what caused a change, recorded on every event so a host can show an activity log."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+from convostate._core.ids import ContactId, RuleId, UserId
+from convostate._core.validate import instance_of
+
+
+class ActorKind(enum.Enum):
+    USER = "user"
+    CONTACT = "contact"
+    RULE = "rule"
+
+
+_ID_TYPE = {ActorKind.USER: UserId, ActorKind.CONTACT: ContactId, ActorKind.RULE: RuleId}
+
+
+def _matching_id(instance: Actor, _attribute: object, value: Any) -> None:
+    expected = _ID_TYPE[instance.kind]
+    instance_of(expected, f"{expected.__name__}('x')")(instance, attrs.fields(Actor).id, value)
+
+
+@attrs.frozen
+class Actor:
+    """A user, the contact, or a rule. Build one with :meth:`user`, :meth:`contact` or :meth:`rule`."""
+
+    kind: ActorKind = attrs.field(validator=instance_of(ActorKind, "ActorKind.USER"))
+    id: UserId | ContactId | RuleId = attrs.field(validator=_matching_id)
+
+    @classmethod
+    def user(cls, user_id: UserId) -> Actor:
+        return cls(ActorKind.USER, user_id)
+
+    @classmethod
+    def contact(cls, contact_id: ContactId) -> Actor:
+        return cls(ActorKind.CONTACT, contact_id)
+
+    @classmethod
+    def rule(cls, rule_id: RuleId) -> Actor:
+        return cls(ActorKind.RULE, rule_id)
+
+    @property
+    def user_id(self) -> UserId | None:
+        """The acting user, or None when the contact or a rule acted."""
+        return self.id if isinstance(self.id, UserId) else None
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.id}"

@@ -1,0 +1,128 @@
+"""What users, contacts and rules ask of a conversation.
+
+A command is a request that may be refused; the events the decider returns say what it changed. Commands are
+the boundary: each checks its fields when built, so a bad value fails here with a clear message and never
+reaches the rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import attrs
+import pendulum
+
+from convostate._core.actors import Actor, ActorKind
+from convostate._core.errors import InvalidInput
+from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
+from convostate._core.validate import (
+    instance_of,
+    optional_aware_datetime,
+    optional_instance_of,
+    text,
+)
+
+_a_conversation_id = instance_of(ConversationId, "ConversationId('conv-1')")
+_a_user_id = instance_of(UserId, "UserId('ana')")
+
+
+def _an_actor(instance: object, attribute: Any, value: Any) -> None:
+    """Users and rules act on conversations; the contact only writes (ReceiveMessage)."""
+    instance_of(Actor, "Actor.user(UserId('ana'))")(instance, attribute, value)
+    if value.kind is ActorKind.CONTACT:
+        raise InvalidInput(
+            f"{type(instance).__name__} is done by a user or a rule, not by the contact {value.id}; "
+            "pass Actor.user(...) or Actor.rule(...)"
+        )
+
+
+@attrs.frozen
+class ReceiveMessage:
+    """The contact wrote. Starts the conversation if it is new; reopens it if it is closed."""
+
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    inbox_id: InboxId = attrs.field(validator=instance_of(InboxId, "InboxId('support')"))
+    contact_id: ContactId = attrs.field(validator=instance_of(ContactId, "ContactId('c-1')"))
+    message_id: MessageId = attrs.field(validator=instance_of(MessageId, "MessageId('m-1')"))
+    body: str = attrs.field(validator=text)
+    external_id: str | None = attrs.field(default=None, validator=optional_instance_of(str, "'SM123'"))
+    sent_at: pendulum.DateTime | None = attrs.field(default=None, converter=optional_aware_datetime)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.contact(self.contact_id)
+
+
+@attrs.frozen
+class SendReply:
+    """A user (or a rule) replies to the contact."""
+
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    message_id: MessageId = attrs.field(validator=instance_of(MessageId, "MessageId('m-2')"))
+    body: str = attrs.field(validator=text)
+    actor: Actor = attrs.field(validator=_an_actor)
+    external_id: str | None = attrs.field(default=None, validator=optional_instance_of(str, "'SM124'"))
+
+
+@attrs.frozen
+class Assign:
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    user_id: UserId = attrs.field(validator=_a_user_id)
+    actor: Actor = attrs.field(validator=_an_actor)
+
+
+@attrs.frozen
+class Unassign:
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    user_id: UserId = attrs.field(validator=_a_user_id)
+    actor: Actor = attrs.field(validator=_an_actor)
+
+
+@attrs.frozen
+class Close:
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    actor: Actor = attrs.field(validator=_an_actor)
+
+
+@attrs.frozen
+class Reopen:
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    actor: Actor = attrs.field(validator=_an_actor)
+
+
+@attrs.frozen
+class Star:
+    """Star the conversation for ``user_id`` (stars are per user)."""
+
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    user_id: UserId = attrs.field(validator=_a_user_id)
+    actor: Actor = attrs.field(validator=_an_actor)
+
+
+@attrs.frozen
+class Unstar:
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    user_id: UserId = attrs.field(validator=_a_user_id)
+    actor: Actor = attrs.field(validator=_an_actor)
+
+
+@attrs.frozen
+class MarkRead:
+    """``user_id`` has read the conversation (for everyone, in the shared read model)."""
+
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    user_id: UserId = attrs.field(validator=_a_user_id)
+    actor: Actor = attrs.field(validator=_an_actor)
+
+
+@attrs.frozen
+class MarkUnread:
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    user_id: UserId = attrs.field(validator=_a_user_id)
+    actor: Actor = attrs.field(validator=_an_actor)
+
+
+Command: TypeAlias = (
+    ReceiveMessage | SendReply | Assign | Unassign | Close | Reopen | Star | Unstar | MarkRead | MarkUnread
+)
+"""Every command the decider knows."""

@@ -1,0 +1,375 @@
+"""The rules of one conversation, in one place: ``decide`` what a command changes, ``evolve`` the state.
+
+Both are pure. ``decide`` reads the time from its context, never from a clock, so the same command on the same
+state at the same instant always yields the same events; ``evolve`` folds one event into the state, so
+replaying a conversation's events from :data:`INITIAL_STATE` rebuilds it exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import reduce
+from typing import Any, Final
+
+import attrs
+import pendulum
+
+from convostate._core.actors import Actor
+from convostate._core.commands import (
+    Assign,
+    Close,
+    Command,
+    MarkRead,
+    MarkUnread,
+    ReceiveMessage,
+    Reopen,
+    SendReply,
+    Star,
+    Unassign,
+    Unstar,
+)
+from convostate._core.errors import InvalidInput, NotAMember, SingleUserInbox, UnknownConversation
+from convostate._core.events import (
+    REOPEN_ON_INBOUND,
+    UNASSIGN_AFTER_WINDOW,
+    Assigned,
+    Closed,
+    ConversationStarted,
+    Event,
+    MarkedRead,
+    MarkedUnread,
+    MessageReceived,
+    MessageSent,
+    Reopened,
+    ReopenReason,
+    Starred,
+    Unassigned,
+    Unstarred,
+)
+from convostate._core.ids import UserId
+from convostate._core.model import (
+    AccountSettings,
+    Conversation,
+    Direction,
+    Inbox,
+    Message,
+    ReadModel,
+    Status,
+)
+from convostate._core.status import STATUS_MACHINE
+from convostate._core.validate import aware_datetime, instance_of
+
+INITIAL_STATE: Final[Conversation | None] = None
+"""The state before a conversation's first event: it does not exist yet."""
+
+_REOPEN_RULE = Actor.rule(REOPEN_ON_INBOUND)
+_UNASSIGN_RULE = Actor.rule(UNASSIGN_AFTER_WINDOW)
+
+
+@attrs.frozen
+class DecisionContext:
+    """What a decision may depend on besides the state and the command: the time, the account's settings and
+    the conversation's inbox (for membership). The application service fills it in; tests build it
+    directly."""
+
+    now: pendulum.DateTime = attrs.field(converter=aware_datetime)
+    settings: AccountSettings = attrs.field(
+        factory=AccountSettings, validator=instance_of(AccountSettings, "AccountSettings()")
+    )
+    inbox: Inbox = attrs.field(
+        kw_only=True,
+        validator=instance_of(Inbox, "Inbox.multi_user(InboxId('support'), 'Support')"),
+    )
+
+
+def decide(state: Conversation | None, command: Command, context: DecisionContext) -> tuple[Event, ...]:
+    """The events ``command`` causes on ``state``; an empty tuple when it changes nothing.
+
+    Raises:
+        UnknownConversation: the command needs a conversation that has not started.
+        NotAMember: assigning a user who is not a member of the inbox.
+        SingleUserInbox: assigning or unassigning in a single-user inbox.
+        InvalidInput: not a command, or a command, state and context that do not belong together.
+    """
+    handler = _DECIDERS.get(type(command))
+    if handler is None:
+        raise InvalidInput(f"decide() takes a command such as Close(...), got {type(command).__name__}")
+    if state is None:
+        if not isinstance(command, ReceiveMessage):
+            raise UnknownConversation(
+                f"conversation {command.conversation_id} has not started; only the contact's first message "
+                "(ReceiveMessage) starts a conversation"
+            )
+        if context.inbox.id != command.inbox_id:
+            raise InvalidInput(
+                f"the context's inbox is {context.inbox.id}, the message's is {command.inbox_id}"
+            )
+    else:
+        if state.id != command.conversation_id:
+            raise InvalidInput(f"a command for {command.conversation_id} was decided on {state.id}")
+        if context.inbox.id != state.inbox_id:
+            raise InvalidInput(
+                f"the context's inbox is {context.inbox.id}, the conversation's is {state.inbox_id}"
+            )
+    return handler(state, command, context)
+
+
+def _receive(
+    state: Conversation | None, command: ReceiveMessage, context: DecisionContext
+) -> tuple[Event, ...]:
+    now, actor = context.now, command.actor
+    message = Message(
+        command.message_id,
+        command.conversation_id,
+        Direction.INBOUND,
+        actor,
+        command.body,
+        command.sent_at or now,
+        command.external_id,
+    )
+    received = MessageReceived(command.conversation_id, actor, now, message)
+    if state is None:
+        started = ConversationStarted(
+            command.conversation_id, actor, now, command.inbox_id, command.contact_id
+        )
+        return (started, received)
+    if state.contact_id != command.contact_id or state.inbox_id != command.inbox_id:
+        raise InvalidInput(
+            f"conversation {state.id} is between {state.contact_id} and {state.inbox_id}, "
+            f"not {command.contact_id} and {command.inbox_id}"
+        )
+    if STATUS_MACHINE.target(state.status, ReceiveMessage) is not Status.OPEN:
+        return (received,)
+    return (received, *_reopen_on_inbound(state, context))
+
+
+def _reopen_on_inbound(state: Conversation, context: DecisionContext) -> tuple[Event, ...]:
+    """Within the window it goes back to its assignees; at or after the window's end, to Unassigned."""
+    assert state.closed_at is not None
+    now, settings = context.now, context.settings
+    window_ends_at = settings.reopen_window.end(state.closed_at, settings.timezone)
+    if now < window_ends_at:
+        reason = ReopenReason.CONTACT_WROTE_WITHIN_WINDOW
+        return (Reopened(state.id, _REOPEN_RULE, now, reason, state.closed_at, window_ends_at),)
+    reason = ReopenReason.CONTACT_WROTE_AFTER_WINDOW
+    reopened = Reopened(state.id, _REOPEN_RULE, now, reason, state.closed_at, window_ends_at)
+    unassigned = (Unassigned(state.id, _UNASSIGN_RULE, now, user) for user in _in_order(state.assignees))
+    return (reopened, *unassigned)
+
+
+def _reply(state: Conversation | None, command: SendReply, context: DecisionContext) -> tuple[Event, ...]:
+    """A reply is sent whatever the status (it does not reopen), and the replying user has read the thread."""
+    state = _existing(state)
+    message = Message(
+        command.message_id,
+        state.id,
+        Direction.OUTBOUND,
+        command.actor,
+        command.body,
+        context.now,
+        command.external_id,
+    )
+    sent = MessageSent(state.id, command.actor, context.now, message)
+    replier = command.actor.user_id
+    if replier is None or not state.is_unread_for(replier):
+        return (sent,)
+    return (sent, _read_state_change(state, replier, command.actor, context, unread=False))
+
+
+def _assign(state: Conversation | None, command: Assign, context: DecisionContext) -> tuple[Event, ...]:
+    state = _existing(state)
+    _refuse_single_user(context.inbox)
+    if command.user_id not in context.inbox.members:
+        raise NotAMember(
+            f"{command.user_id} is not a member of inbox {context.inbox.id}; add them to the inbox first, "
+            "or assign one of its members"
+        )
+    if command.user_id in state.assignees:
+        return ()
+    return (Assigned(state.id, command.actor, context.now, command.user_id),)
+
+
+def _unassign(state: Conversation | None, command: Unassign, context: DecisionContext) -> tuple[Event, ...]:
+    state = _existing(state)
+    _refuse_single_user(context.inbox)
+    if command.user_id not in state.assignees:
+        return ()
+    return (Unassigned(state.id, command.actor, context.now, command.user_id),)
+
+
+def _close(state: Conversation | None, command: Close, context: DecisionContext) -> tuple[Event, ...]:
+    state = _existing(state)
+    if STATUS_MACHINE.target(state.status, Close) is None:
+        return ()
+    return (Closed(state.id, command.actor, context.now, state.assignees),)
+
+
+def _reopen(state: Conversation | None, command: Reopen, context: DecisionContext) -> tuple[Event, ...]:
+    state = _existing(state)
+    if STATUS_MACHINE.target(state.status, Reopen) is None:
+        return ()
+    assert state.closed_at is not None
+    return (Reopened(state.id, command.actor, context.now, ReopenReason.BY_USER, state.closed_at),)
+
+
+def _star(state: Conversation | None, command: Star, context: DecisionContext) -> tuple[Event, ...]:
+    state = _existing(state)
+    if command.user_id in state.starred_by:
+        return ()
+    return (Starred(state.id, command.actor, context.now, command.user_id),)
+
+
+def _unstar(state: Conversation | None, command: Unstar, context: DecisionContext) -> tuple[Event, ...]:
+    state = _existing(state)
+    if command.user_id not in state.starred_by:
+        return ()
+    return (Unstarred(state.id, command.actor, context.now, command.user_id),)
+
+
+def _mark_read(state: Conversation | None, command: MarkRead, context: DecisionContext) -> tuple[Event, ...]:
+    return _set_read_state(_existing(state), command.user_id, command.actor, context, unread=False)
+
+
+def _mark_unread(
+    state: Conversation | None, command: MarkUnread, context: DecisionContext
+) -> tuple[Event, ...]:
+    return _set_read_state(_existing(state), command.user_id, command.actor, context, unread=True)
+
+
+def _set_read_state(
+    state: Conversation, user_id: UserId, actor: Actor, context: DecisionContext, *, unread: bool
+) -> tuple[Event, ...]:
+    if context.settings.read_model is ReadModel.SHARED:
+        already = state.unread is unread and not state.read_overrides
+    else:
+        already = state.is_unread_for(user_id) is unread
+    return () if already else (_read_state_change(state, user_id, actor, context, unread=unread),)
+
+
+def _read_state_change(
+    state: Conversation, user_id: UserId, actor: Actor, context: DecisionContext, *, unread: bool
+) -> MarkedRead | MarkedUnread:
+    for_user = None if context.settings.read_model is ReadModel.SHARED else user_id
+    event_type = MarkedUnread if unread else MarkedRead
+    return event_type(state.id, actor, context.now, for_user)
+
+
+def _existing(state: Conversation | None) -> Conversation:
+    if state is None:  # decide() refuses this before any handler but the inbound one runs
+        raise AssertionError("unreachable: decide() checks that the conversation exists")
+    return state
+
+
+def _refuse_single_user(inbox: Inbox) -> None:
+    if inbox.is_single_user:
+        raise SingleUserInbox(
+            f"inbox {inbox.id} is a single-user inbox: its owner {inbox.owner} is always the only "
+            "participant, "
+            "so nobody can be assigned or unassigned"
+        )
+
+
+def _in_order(users: frozenset[UserId]) -> list[UserId]:
+    return sorted(users, key=lambda user: user.value)
+
+
+_DECIDERS: dict[type[Any], Callable[[Conversation | None, Any, DecisionContext], tuple[Event, ...]]] = {
+    ReceiveMessage: _receive,
+    SendReply: _reply,
+    Assign: _assign,
+    Unassign: _unassign,
+    Close: _close,
+    Reopen: _reopen,
+    Star: _star,
+    Unstar: _unstar,
+    MarkRead: _mark_read,
+    MarkUnread: _mark_unread,
+}
+
+
+def evolve(state: Conversation | None, event: Event) -> Conversation:
+    """The state after ``event``. Raises InvalidInput for an event that does not belong to ``state``."""
+    apply = _EVOLVERS.get(type(event))
+    if apply is None and not isinstance(event, ConversationStarted):
+        raise InvalidInput(f"evolve() takes an event such as Closed(...), got {type(event).__name__}")
+    if isinstance(event, ConversationStarted):
+        if state is not None:
+            raise InvalidInput(f"conversation {state.id} has already started")
+        return Conversation(
+            event.conversation_id, event.inbox_id, event.contact_id, event.at, event.at, version=1
+        )
+    if state is None or state.id != event.conversation_id:
+        where = "a conversation that has not started" if state is None else str(state.id)
+        raise InvalidInput(f"an event of {event.conversation_id} cannot apply to {where}")
+    assert apply is not None
+    return apply(state, event)
+
+
+def replay(events: Iterable[Event]) -> Conversation | None:
+    """Rebuild a conversation from its events, oldest first."""
+    return reduce(evolve, events, INITIAL_STATE)
+
+
+def _next(state: Conversation, **changes: Any) -> Conversation:
+    return attrs.evolve(state, version=state.version + 1, **changes)
+
+
+def _received(state: Conversation, event: MessageReceived) -> Conversation:
+    return _next(
+        state,
+        unread=True,
+        read_overrides=frozenset(),
+        last_inbound_at=event.at,
+        last_activity_at=event.at,
+    )
+
+
+def _sent(state: Conversation, event: MessageSent) -> Conversation:
+    return _next(state, last_outbound_at=event.at, last_activity_at=event.at)
+
+
+def _assigned(state: Conversation, event: Assigned) -> Conversation:
+    return _next(state, assignees=state.assignees | {event.user_id})
+
+
+def _unassigned(state: Conversation, event: Unassigned) -> Conversation:
+    return _next(state, assignees=state.assignees - {event.user_id})
+
+
+def _closed(state: Conversation, event: Closed) -> Conversation:
+    return _next(state, status=Status.CLOSED, closed_at=event.at)
+
+
+def _reopened(state: Conversation, event: Reopened) -> Conversation:
+    return _next(state, status=Status.OPEN, closed_at=None)
+
+
+def _starred(state: Conversation, event: Starred) -> Conversation:
+    return _next(state, starred_by=state.starred_by | {event.user_id})
+
+
+def _unstarred(state: Conversation, event: Unstarred) -> Conversation:
+    return _next(state, starred_by=state.starred_by - {event.user_id})
+
+
+def _marked(state: Conversation, event: MarkedRead | MarkedUnread) -> Conversation:
+    unread = isinstance(event, MarkedUnread)
+    if event.for_user is None:
+        return _next(state, unread=unread, read_overrides=frozenset())
+    if state.unread is unread:
+        return _next(state, read_overrides=state.read_overrides - {event.for_user})
+    return _next(state, read_overrides=state.read_overrides | {event.for_user})
+
+
+_EVOLVERS: dict[type[Any], Callable[[Conversation, Any], Conversation]] = {
+    MessageReceived: _received,
+    MessageSent: _sent,
+    Assigned: _assigned,
+    Unassigned: _unassigned,
+    Closed: _closed,
+    Reopened: _reopened,
+    Starred: _starred,
+    Unstarred: _unstarred,
+    MarkedRead: _marked,
+    MarkedUnread: _marked,
+}

@@ -1,0 +1,67 @@
+"""The library's exceptions.
+
+One base class, so a host can catch everything convostate refuses with a single ``except``; one subclass per
+thing that can go wrong, each inheriting from the matching builtin too (``LookupError``, ``ValueError``,
+``PermissionError``) so that generic handlers in web frameworks map them sensibly. Every message says what
+was wrong and what to do instead. A command that raises changes nothing and records nothing.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConcurrencyConflict",
+    "ConvostateError",
+    "ExportDisabled",
+    "InvalidInput",
+    "NotAMember",
+    "PermissionDenied",
+    "SingleUserInbox",
+    "UnknownContact",
+    "UnknownConversation",
+    "UnknownInbox",
+    "UnknownUser",
+]
+
+
+class ConvostateError(Exception):
+    """Base class of every error convostate raises on purpose."""
+
+
+class InvalidInput(ConvostateError, ValueError):
+    """A value of the wrong type or shape: a naive datetime, an empty id, an empty message body."""
+
+
+class UnknownConversation(ConvostateError, LookupError):
+    """No conversation has this id (or the command needs one that has been started)."""
+
+
+class UnknownUser(ConvostateError, LookupError):
+    """No user of the account has this id."""
+
+
+class UnknownContact(ConvostateError, LookupError):
+    """No contact has this id."""
+
+
+class UnknownInbox(ConvostateError, LookupError):
+    """No inbox has this id."""
+
+
+class NotAMember(ConvostateError, ValueError):
+    """Only members of a conversation's inbox can be assigned to it."""
+
+
+class SingleUserInbox(ConvostateError, ValueError):
+    """A single-user inbox has one owner and no assignment: its owner is always the only participant."""
+
+
+class PermissionDenied(ConvostateError, PermissionError):
+    """The acting user may not do this (not a member of the inbox, or not an admin)."""
+
+
+class ExportDisabled(PermissionDenied):
+    """Exports are turned off for the account; an admin must enable them."""
+
+
+class ConcurrencyConflict(ConvostateError):
+    """Someone else saved the conversation first: load it again and retry the command."""

@@ -1,0 +1,207 @@
+"""The nouns of a helpdesk: users, inboxes, contacts, messages, account settings and the conversation itself.
+
+Everything is frozen and slotted: values are cheap to share between versions of a conversation, safe to
+cache, and compared by value. Types a host builds (users, inboxes, settings) check their input when built;
+the conversation and its messages are built only by the decider from checked commands.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Any
+
+import attrs
+import pendulum
+
+from convostate._core.actors import Actor
+from convostate._core.errors import InvalidInput
+from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
+from convostate._core.timing import CalendarDuration
+from convostate._core.validate import (
+    check_type,
+    frozenset_of,
+    instance_of,
+    non_empty_text,
+    optional_instance_of,
+    text,
+)
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+class Role(enum.Enum):
+    ADMIN = "admin"
+    AGENT = "agent"
+
+
+class InboxKind(enum.Enum):
+    MULTI_USER = "multi_user"
+    SINGLE_USER = "single_user"
+
+
+class Status(enum.Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Direction(enum.Enum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class ReadModel(enum.Enum):
+    """Whose read state a "mark read" changes.
+
+    ``SHARED`` (the default, as in the seed product): one read state per conversation, so when one assignee
+    reads it the badge clears for all. ``PER_USER``: each user has their own.
+    """
+
+    SHARED = "shared"
+    PER_USER = "per_user"
+
+
+def _email(_instance: object, attribute: attrs.Attribute[str], value: Any) -> None:
+    if not _EMAIL.fullmatch(non_empty_text(attribute.name, value)):
+        raise InvalidInput(
+            f"{attribute.name} must be an email address such as 'ana@example.com', got {value!r}"
+        )
+
+
+@attrs.frozen
+class User:
+    """A person who works the inbox: an ``agent``, or an ``admin`` who may also change account settings."""
+
+    id: UserId = attrs.field(validator=instance_of(UserId, "UserId('ana')"))
+    name: str = attrs.field(validator=text)
+    email: str = attrs.field(validator=_email)
+    role: Role = attrs.field(default=Role.AGENT, validator=instance_of(Role, "Role.AGENT"))
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+def _inbox_members(instance: Inbox, attribute: attrs.Attribute[frozenset[UserId]], value: object) -> None:
+    frozenset_of(UserId, "UserId('ana')")(instance, attribute, value)
+    if instance.kind is InboxKind.SINGLE_USER and len(instance.members) != 1:
+        raise InvalidInput(
+            f"a single-user inbox has exactly one member, its owner; got {len(instance.members)}. "
+            "Use Inbox.single_user(id, name, owner) or Inbox.multi_user(id, name, members)"
+        )
+
+
+@attrs.frozen
+class Inbox:
+    """Where contacts write. Multi-user inboxes have members who can be assigned; a single-user inbox has
+    one owner, who is the only participant of each of its conversations."""
+
+    id: InboxId = attrs.field(validator=instance_of(InboxId, "InboxId('support')"))
+    name: str = attrs.field(validator=text)
+    kind: InboxKind = attrs.field(validator=instance_of(InboxKind, "InboxKind.MULTI_USER"))
+    members: frozenset[UserId] = attrs.field(validator=_inbox_members)
+
+    @classmethod
+    def multi_user(cls, id: InboxId, name: str, members: frozenset[UserId] = frozenset()) -> Inbox:
+        return cls(id, name, InboxKind.MULTI_USER, members)
+
+    @classmethod
+    def single_user(cls, id: InboxId, name: str, owner: UserId) -> Inbox:
+        return cls(id, name, InboxKind.SINGLE_USER, frozenset({owner}))
+
+    @property
+    def is_single_user(self) -> bool:
+        return self.kind is InboxKind.SINGLE_USER
+
+    @property
+    def owner(self) -> UserId | None:
+        """The owner of a single-user inbox; None for a multi-user inbox."""
+        return next(iter(self.members)) if self.is_single_user else None
+
+
+@attrs.frozen
+class Contact:
+    """The customer who writes to an inbox. Texting contacts often have only a phone number."""
+
+    id: ContactId = attrs.field(validator=instance_of(ContactId, "ContactId('c-1')"))
+    name: str = attrs.field(default="", validator=instance_of(str, "'Maria Lopez'"))
+    phone: str | None = attrs.field(default=None, validator=optional_instance_of(str, "'+15551234567'"))
+    email: str | None = attrs.field(default=None, validator=optional_instance_of(str, "'maria@example.com'"))
+
+
+def _timezone(_instance: object, _attribute: object, value: Any) -> None:
+    try:
+        pendulum.timezone(check_type("timezone", value, str, "'America/New_York'"))
+    except InvalidInput:
+        raise
+    except Exception as error:
+        raise InvalidInput(
+            f"timezone must be an IANA time zone name such as 'America/New_York' or 'UTC', got {value!r}"
+        ) from error
+
+
+@attrs.frozen
+class AccountSettings:
+    """Per-account choices. Defaults are the seed product's: a one-week window in UTC, shared read state,
+    exports on."""
+
+    timezone: str = attrs.field(default="UTC", validator=_timezone, kw_only=True)
+    reopen_window: CalendarDuration = attrs.field(
+        factory=lambda: CalendarDuration(weeks=1),
+        validator=instance_of(CalendarDuration, "CalendarDuration(weeks=1) or CalendarDuration.parse('P1W')"),
+        kw_only=True,
+    )
+    read_model: ReadModel = attrs.field(
+        default=ReadModel.SHARED, validator=instance_of(ReadModel, "ReadModel.SHARED"), kw_only=True
+    )
+    exports_enabled: bool = attrs.field(default=True, validator=instance_of(bool, "True"), kw_only=True)
+
+
+@attrs.frozen
+class Message:
+    """One message, inbound from the contact or outbound from a user."""
+
+    id: MessageId
+    conversation_id: ConversationId
+    direction: Direction
+    author: Actor
+    body: str
+    sent_at: pendulum.DateTime
+    external_id: str | None = None
+
+
+@attrs.frozen
+class Conversation:
+    """The state of one conversation, rebuilt exactly by replaying its events.
+
+    Assignees are kept while the conversation is closed (they are still its participants); it just leaves
+    their "Assigned to You" tab. Read state is ``unread`` plus ``read_overrides``: in the shared read model
+    the overrides are always empty; in the per-user model they are the users whose own state is the
+    opposite of ``unread``, which is what an inbound message resets.
+    """
+
+    id: ConversationId
+    inbox_id: InboxId
+    contact_id: ContactId
+    started_at: pendulum.DateTime
+    last_activity_at: pendulum.DateTime
+    status: Status = Status.OPEN
+    assignees: frozenset[UserId] = frozenset()
+    starred_by: frozenset[UserId] = frozenset()
+    unread: bool = False
+    read_overrides: frozenset[UserId] = frozenset()
+    closed_at: pendulum.DateTime | None = None
+    last_inbound_at: pendulum.DateTime | None = None
+    last_outbound_at: pendulum.DateTime | None = None
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is Status.OPEN
+
+    def is_unread_for(self, user_id: UserId) -> bool:
+        return self.unread != (user_id in self.read_overrides)
+
+    def participants(self, inbox: Inbox) -> frozenset[UserId]:
+        """The users on the conversation: its assignees, or the owner of a single-user inbox."""
+        return inbox.members if inbox.is_single_user else self.assignees

@@ -1,0 +1,75 @@
+"""Calendar durations: "a week" in the account's time zone, not 168 hours.
+
+A reopen window of one week that starts on the Thursday before a daylight-saving change ends at the same wall
+clock time the next Thursday, 167 or 169 hours later. ``datetime.timedelta`` (and ``pendulum.Duration``, which
+folds 48 hours into 2 days) cannot tell "2 days" from "48 hours", so the window has its own type: the
+calendar units (years, months, weeks, days) move the wall clock in the time zone, the exact units (hours,
+minutes, seconds) then add elapsed time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import attrs
+import pendulum
+
+from convostate._core.errors import InvalidInput
+
+_ISO_8601 = re.compile(
+    r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?",
+    re.ASCII,  # ISO 8601 digits are 0-9, not any Unicode digit
+)
+_UNITS = ("years", "months", "weeks", "days", "hours", "minutes", "seconds")
+
+
+def _count(_instance: object, attribute: attrs.Attribute[int], value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidInput(f"CalendarDuration.{attribute.name} must be a whole number >= 0, got {value!r}")
+
+
+@attrs.frozen
+class CalendarDuration:
+    """A span of calendar time, such as the reopen window (default one week).
+
+    Build it with keywords (``CalendarDuration(hours=48)``) or from ISO 8601
+    (``CalendarDuration.parse("P1W")``).
+    """
+
+    years: int = attrs.field(default=0, validator=_count, kw_only=True)
+    months: int = attrs.field(default=0, validator=_count, kw_only=True)
+    weeks: int = attrs.field(default=0, validator=_count, kw_only=True)
+    days: int = attrs.field(default=0, validator=_count, kw_only=True)
+    hours: int = attrs.field(default=0, validator=_count, kw_only=True)
+    minutes: int = attrs.field(default=0, validator=_count, kw_only=True)
+    seconds: int = attrs.field(default=0, validator=_count, kw_only=True)
+
+    @classmethod
+    def parse(cls, text: str) -> CalendarDuration:
+        """Read an ISO 8601 duration of whole units, such as ``P1W``, ``P2D`` or ``PT48H``."""
+        match = _ISO_8601.fullmatch(text) if isinstance(text, str) else None
+        if match is None or text in ("P", "PT") or text.endswith("T"):
+            raise InvalidInput(
+                f"{text!r} is not an ISO 8601 duration of whole units; write e.g. 'P1W' (a week), "
+                "'P2D' (two calendar days) or 'PT48H' (48 elapsed hours)"
+            )
+        return cls(**{unit: int(found) for unit, found in match.groupdict().items() if found})
+
+    def end(self, start: pendulum.DateTime, timezone: str) -> pendulum.DateTime:
+        """The instant (in UTC) this long after ``start``, calendar units on ``timezone``'s wall clock."""
+        local = start.in_timezone(timezone)
+        moved = local.add(years=self.years, months=self.months, weeks=self.weeks, days=self.days)
+        return moved.add(hours=self.hours, minutes=self.minutes, seconds=self.seconds).in_timezone("UTC")
+
+    def __str__(self) -> str:
+        date = "".join(
+            f"{getattr(self, unit)}{unit[0].upper()}" for unit in _UNITS[:4] if getattr(self, unit)
+        )
+        time = "".join(
+            f"{getattr(self, unit)}{unit[0].upper()}" for unit in _UNITS[4:] if getattr(self, unit)
+        )
+        if not date and not time:
+            return "PT0S"
+        return f"P{date}" + (f"T{time}" if time else "")

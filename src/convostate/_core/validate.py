@@ -1,0 +1,89 @@
+"""Checks made where values enter the library, so that the rules never see a bad one.
+
+Every failure raises :class:`InvalidInput` with a message that says what was passed and what to pass instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+import pendulum
+
+from convostate._core.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+def aware_datetime(value: datetime) -> pendulum.DateTime:
+    """The instant as a pendulum DateTime in UTC; a naive datetime, whose instant nobody can know, is refused.
+
+    Everything inside is UTC because Python compares two datetimes of the same zone by their wall clock:
+    in the hour that repeats when clocks fall back, 01:45 EDT and 01:45 EST would compare equal. Display
+    converts to the account's time zone.
+    """
+    if not isinstance(value, datetime):
+        raise InvalidInput(
+            f"expected a timezone-aware datetime, got {type(value).__name__} {value!r}; pass e.g. "
+            "pendulum.datetime(2026, 3, 1, 12, tz='UTC')"
+        )
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(
+            f"naive datetime {value.isoformat()} has no time zone, so its instant is unknown; pass an aware "
+            "one, e.g. pendulum.datetime(2026, 3, 1, 12, tz='UTC') or datetime(..., tzinfo=timezone.utc)"
+        )
+    instant = value if isinstance(value, pendulum.DateTime) else pendulum.instance(value)
+    return instant.in_timezone("UTC")
+
+
+def optional_aware_datetime(value: datetime | None) -> pendulum.DateTime | None:
+    return None if value is None else aware_datetime(value)
+
+
+def check_type(name: str, value: object, expected: type[T], hint: str) -> T:
+    """Return ``value`` if it is an ``expected``; otherwise say which type to pass, with an example."""
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise InvalidInput(
+            f"{name} must be a {expected.__name__} (e.g. {hint}), got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def non_empty_text(name: str, value: object) -> str:
+    checked = check_type(name, value, str, "'hello'")
+    if not checked.strip():
+        raise InvalidInput(f"{name} must not be empty or only white space")
+    return checked
+
+
+def instance_of(expected: type[Any], hint: str) -> Any:
+    """An attrs validator that refuses any other type with a message naming the field and an example."""
+
+    def validator(_instance: object, attribute: Any, value: object) -> None:
+        check_type(attribute.name, value, expected, hint)
+
+    return validator
+
+
+def optional_instance_of(expected: type[Any], hint: str) -> Any:
+    def validator(_instance: object, attribute: Any, value: object) -> None:
+        if value is not None:
+            check_type(attribute.name, value, expected, hint)
+
+    return validator
+
+
+def frozenset_of(expected: type[Any], hint: str) -> Any:
+    """An attrs validator for a frozenset whose members are all ``expected``."""
+
+    def validator(_instance: object, attribute: Any, value: object) -> None:
+        members = check_type(attribute.name, value, frozenset, f"frozenset({{{hint}}})")
+        for member in members:
+            check_type(f"each member of {attribute.name}", member, expected, hint)
+
+    return validator
+
+
+def text(_instance: object, attribute: Any, value: Any) -> None:
+    """An attrs validator for required, non-blank text."""
+    non_empty_text(attribute.name, value)

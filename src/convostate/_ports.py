@@ -1,0 +1,117 @@
+"""The ports: what the application service needs from the outside world, as small protocols.
+
+A host plugs in its own implementations (a Django-backed store, its SMTP relay, a frozen clock in tests);
+convostate ships memory adapters that are the defaults, and a conformance suite (``convostate.testing``)
+that any store can run against itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from email.message import EmailMessage
+from typing import Protocol, runtime_checkable
+
+import attrs
+import pendulum
+
+from convostate._core.events import Event
+from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
+from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
+from convostate._core.tabs import Tab
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Where the application service reads the time. The core never reads a clock itself."""
+
+    def now(self) -> pendulum.DateTime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+@runtime_checkable
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Send one email, or raise. The caller keeps the message until this returns, and retries."""
+        ...
+
+
+@runtime_checkable
+class IdGenerator(Protocol):
+    def new_id(self, kind: str) -> str:
+        """A new, never-used id for a ``kind`` of thing ("conversation", "message", "user", ...)."""
+        ...
+
+
+@attrs.frozen
+class TabCount:
+    """How many conversations a tab lists for a user, and how many of those are unread for that user."""
+
+    total: int
+    unread: int
+
+
+@attrs.frozen(order=True)
+class Position:
+    """Where a conversation sits in a tab: newest activity first, ties broken by id."""
+
+    newest_first: int
+    conversation_id: str
+
+
+class Store(Protocol):
+    """Users, inboxes, contacts, settings and conversations, with the queries that tabs and badges need.
+
+    ``append`` is the one write for conversations: it stores the new state and its events together, or
+    nothing. It raises :class:`~convostate.ConcurrencyConflict` when the stored version is not
+    ``expected_version`` (someone else saved first), and :class:`DuplicateDelivery` when ``external_id``
+    was already delivered to the inbox, so that a redelivered message is never applied twice.
+    """
+
+    # The account directory.
+    def add_user(self, user: User) -> None: ...
+    def user(self, user_id: UserId) -> User | None: ...
+    def user_by_email(self, email: str) -> User | None: ...
+    def users(self) -> Sequence[User]: ...
+    def save_inbox(self, inbox: Inbox) -> None: ...
+    def inbox(self, inbox_id: InboxId) -> Inbox | None: ...
+    def inboxes(self) -> Sequence[Inbox]: ...
+    def add_contact(self, contact: Contact) -> None: ...
+    def contact(self, contact_id: ContactId) -> Contact | None: ...
+    def settings(self) -> AccountSettings: ...
+    def save_settings(self, settings: AccountSettings) -> None: ...
+
+    # Conversations.
+    def conversation(self, conversation_id: ConversationId) -> Conversation | None: ...
+    def conversation_between(self, contact_id: ContactId, inbox_id: InboxId) -> ConversationId | None: ...
+    def append(
+        self,
+        conversation: Conversation,
+        events: Sequence[Event],
+        *,
+        expected_version: int,
+        external_id: str | None = None,
+    ) -> None: ...
+    def events(self, conversation_id: ConversationId) -> Sequence[Event]: ...
+    def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]: ...
+
+    # Views.
+    def tab_page(
+        self,
+        tab: Tab,
+        user_id: UserId,
+        inbox_ids: Collection[InboxId],
+        *,
+        after: Position | None,
+        limit: int,
+    ) -> Sequence[Conversation]: ...
+    def tab_counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]: ...
+
+
+class DuplicateDelivery(Exception):
+    """Raised by ``Store.append`` when a message's external id was already delivered to that inbox."""
+
+    def __init__(self, message: str, conversation_id: ConversationId) -> None:
+        super().__init__(message)
+        self.conversation_id = conversation_id
+        """The conversation the message was delivered to the first time."""

@@ -1,0 +1,1 @@
+"""The application service: the facade that hosts call, and what it returns."""

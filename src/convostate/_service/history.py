@@ -1,0 +1,69 @@
+"""Readable summaries of events, for activity logs, so a host can answer "why did this reopen unassigned?"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from convostate._core.actors import Actor, ActorKind
+from convostate._core.events import (
+    Assigned,
+    Closed,
+    ConversationStarted,
+    Event,
+    MarkedRead,
+    MarkedUnread,
+    MessageReceived,
+    MessageSent,
+    Reopened,
+    ReopenReason,
+    Starred,
+    Unassigned,
+    Unstarred,
+)
+
+
+def _quote(body: str, limit: int = 60) -> str:
+    return repr(body if len(body) <= limit else body[: limit - 1] + "…")
+
+
+def summarize(event: Event, timezone: str = "UTC", name: Callable[[object], str] = str) -> str:
+    """One line for an activity log. ``name`` turns a user or contact id into what a person calls it."""
+    who = _who(event.actor, name)
+    match event:
+        case ConversationStarted():
+            return f"{who} started the conversation in inbox {event.inbox_id}"
+        case MessageReceived():
+            return f"{who} wrote {_quote(event.message.body)}"
+        case MessageSent():
+            return f"{who} replied {_quote(event.message.body)}"
+        case Assigned():
+            return f"{who} assigned {name(event.user_id)}"
+        case Unassigned():
+            return f"{who} unassigned {name(event.user_id)}"
+        case Closed():
+            assigned = ", ".join(sorted(name(user) for user in event.assignees)) or "nobody"
+            return f"{who} closed it (assigned: {assigned})"
+        case Reopened():
+            return f"{who} reopened it{_why(event, timezone)}"
+        case Starred() | Unstarred():
+            verb = "starred" if isinstance(event, Starred) else "unstarred"
+            for_whom = "" if event.actor.id == event.user_id else f" for {name(event.user_id)}"
+            return f"{who} {verb} it{for_whom}"
+        case MarkedRead() | MarkedUnread():
+            state = "read" if isinstance(event, MarkedRead) else "unread"
+            scope = "everyone" if event.for_user is None else name(event.for_user)
+            return f"{who} marked it {state} for {scope}"
+    raise AssertionError(f"no summary for {type(event).__name__}")  # pragma: no cover
+
+
+def _who(actor: Actor, name: Callable[[object], str]) -> str:
+    return f"rule {actor.id}" if actor.kind is ActorKind.RULE else name(actor.id)
+
+
+def _why(event: Reopened, timezone: str) -> str:
+    if event.reason is ReopenReason.BY_USER or event.window_ends_at is None:
+        return ""
+    ended = event.window_ends_at.in_timezone(timezone).format("YYYY-MM-DD HH:mm zz")
+    if event.reason is ReopenReason.CONTACT_WROTE_WITHIN_WINDOW:
+        return f": the contact wrote before the reopen window ended ({ended}), so it returns to its assignees"
+    return f": the contact wrote after the reopen window ended ({ended}), so it goes to Unassigned"

@@ -1,0 +1,78 @@
+"""What the facade returns: plain frozen values a host can render or serialize."""
+
+from __future__ import annotations
+
+import attrs
+
+from convostate._core.actors import Actor
+from convostate._core.errors import InvalidInput
+from convostate._core.events import Event
+from convostate._core.model import Conversation
+from convostate._core.tabs import Tab
+from convostate._ports import Position, TabCount
+
+
+@attrs.frozen
+class Outcome:
+    """The conversation after an action, and the events the action recorded (none when it changed nothing)."""
+
+    conversation: Conversation
+    events: tuple[Event, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.events)
+
+
+@attrs.frozen
+class Page:
+    """One page of a tab, newest activity first. Pass ``next_cursor`` back to get the next page."""
+
+    conversations: tuple[Conversation, ...]
+    next_cursor: str | None
+
+
+def cursor_after(conversation: Conversation) -> str:
+    activity = conversation.last_activity_at
+    return f"{activity.int_timestamp * 1_000_000 + activity.microsecond}~{conversation.id.value}"
+
+
+def parse_cursor(cursor: str) -> Position:
+    activity, separator, conversation_id = cursor.partition("~") if isinstance(cursor, str) else ("", "", "")
+    if not separator or not activity.lstrip("-").isdigit() or not conversation_id:
+        raise InvalidInput(
+            f"{cursor!r} is not a cursor; pass the next_cursor of a Page, or None for the first page"
+        )
+    return Position(-int(activity), conversation_id)
+
+
+@attrs.frozen
+class Badges:
+    """A user's badges: for each tab, how many conversations it lists and how many are unread for them."""
+
+    assigned_to_you: TabCount
+    unassigned: TabCount
+    closed: TabCount
+    starred: TabCount
+    all_open: TabCount
+
+    @classmethod
+    def from_counts(cls, counts: dict[Tab, TabCount]) -> Badges:
+        return cls(**{tab.value: counts[tab] for tab in Tab})
+
+    def __getitem__(self, tab: Tab) -> TabCount:
+        count: TabCount = getattr(self, tab.value)
+        return count
+
+
+@attrs.frozen
+class HistoryEntry:
+    """One line of a conversation's activity log: the event, who or what caused it, and a readable summary."""
+
+    version: int
+    event: Event
+    summary: str
+
+    @property
+    def actor(self) -> Actor:
+        return self.event.actor

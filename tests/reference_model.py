@@ -1,0 +1,124 @@
+"""A small, obviously correct model of one conversation, for the property tests to check the decider against.
+
+It shares no code with convostate's rules: plain mutable sets and dicts, and the reopen window computed with
+the standard library's zoneinfo rather than pendulum. A wall time that happens twice (fall back) resolves to
+the later instant; one that a spring-forward skips moves forward by the gap (the documented behaviour).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from convostate import CalendarDuration
+
+UTC = timezone.utc
+
+
+def window_end(closed_at: datetime, tz_name: str, window: CalendarDuration) -> datetime:
+    assert window.years == 0, "the reference model only knows weeks and shorter"
+    assert window.months == 0, "the reference model only knows weeks and shorter"
+    zone = ZoneInfo(tz_name)
+    utc = closed_at.astimezone(UTC)
+    instant = datetime(*utc.utctimetuple()[:6], utc.microsecond, tzinfo=UTC)  # a plain datetime, no pendulum
+    wall = instant.astimezone(zone).replace(tzinfo=None)
+    wall += timedelta(weeks=window.weeks, days=window.days)
+    moved = _on_wall_clock(wall, zone)
+    return moved.astimezone(UTC) + timedelta(
+        hours=window.hours, minutes=window.minutes, seconds=window.seconds
+    )
+
+
+def _on_wall_clock(wall: datetime, zone: ZoneInfo) -> datetime:
+    earlier, later = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if earlier.utcoffset() == later.utcoffset():
+        return earlier
+    exists = earlier.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
+    return later if exists else earlier
+
+
+class Refused(Exception):
+    """The reference says the command is refused; ``kind`` names the error the real one must raise."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass
+class ReferenceConversation:
+    users: tuple[str, ...]
+    members: frozenset[str]
+    single_user: bool
+    shared_reads: bool
+    tz_name: str
+    window: CalendarDuration
+    open: bool = True
+    assignees: set[str] = field(default_factory=set)
+    stars: set[str] = field(default_factory=set)
+    unread: dict[str, bool] = field(default_factory=dict)
+    closed_at: datetime | None = None
+    last_activity: datetime | None = None
+
+    def receive(self, now: datetime) -> None:
+        self.last_activity = now
+        self.unread = dict.fromkeys(self.users, True)
+        if not self.open:
+            assert self.closed_at is not None
+            if now >= window_end(self.closed_at, self.tz_name, self.window):
+                self.assignees.clear()
+            self.open, self.closed_at = True, None
+
+    def reply(self, user: str | None, now: datetime | None = None) -> None:
+        self.last_activity = now or self.last_activity
+        if user is not None:
+            self.mark(user, unread=False)
+
+    def assign(self, user: str) -> None:
+        if self.single_user:
+            raise Refused("SingleUserInbox")
+        if user not in self.members:
+            raise Refused("NotAMember")
+        self.assignees.add(user)
+
+    def unassign(self, user: str) -> None:
+        if self.single_user:
+            raise Refused("SingleUserInbox")
+        self.assignees.discard(user)
+
+    def close(self, now: datetime) -> None:
+        if self.open:
+            self.open, self.closed_at = False, now
+
+    def reopen(self) -> None:
+        self.open, self.closed_at = True, None
+
+    def star(self, user: str) -> None:
+        self.stars.add(user)
+
+    def unstar(self, user: str) -> None:
+        self.stars.discard(user)
+
+    def mark(self, user: str, *, unread: bool) -> None:
+        if self.shared_reads:
+            self.unread = dict.fromkeys(self.users, unread)
+        else:
+            self.unread[user] = unread
+
+    def participants(self) -> set[str]:
+        return set(self.members) if self.single_user else set(self.assignees)
+
+    def tabs(self, user: str) -> set[str]:
+        tabs = set()
+        if self.open:
+            tabs.add("all_open")
+            if user in self.participants():
+                tabs.add("assigned_to_you")
+            if not self.participants():
+                tabs.add("unassigned")
+        else:
+            tabs.add("closed")
+        if user in self.stars:
+            tabs.add("starred")
+        return tabs

@@ -1,0 +1,286 @@
+"""The Helpdesk facade against the reference model, tabs, pagination and badges included.
+
+Random sequences of inbound messages (some redelivered), replies, assignment, status, stars, read state and
+clock moves that land on both sides of reopen windows, by users who may or may not be allowed to act. After
+every step, for every user: each tab, read page by page, lists exactly the conversations the reference says,
+in order; every badge equals what its tab lists; and refused actions changed nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import timedelta
+
+import hypothesis
+import pendulum
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from convostate import (
+    AccountSettings,
+    ContactId,
+    Conversation,
+    ConversationId,
+    ConvostateError,
+    Helpdesk,
+    InboxId,
+    ManualClock,
+    MemoryStore,
+    Outcome,
+    ReadModel,
+    Reopened,
+    Role,
+    SequentialIds,
+    Tab,
+    UserId,
+)
+from tests import strategies as s
+from tests.reference_model import ReferenceConversation, Refused, window_end
+
+NAMES = ("ana", "bo", "cy", "dee")
+"""ana is the admin (a member of no inbox); bo and cy are members of Team; dee is an agent with no inbox."""
+PAGE = 2
+"""A small page size, so listings take several pages and the cursors are exercised."""
+
+
+class HelpdeskMachine(RuleBasedStateMachine):
+    @initialize(
+        settings=s.account_settings(), start=s.start_instants(), single_owner=st.sampled_from(NAMES[1:])
+    )
+    def open_the_account(
+        self, settings: AccountSettings, start: pendulum.DateTime, single_owner: str
+    ) -> None:
+        self.clock = ManualClock(start)
+        self.store = MemoryStore()
+        self.helpdesk = Helpdesk(store=self.store, clock=self.clock, ids=SequentialIds())
+        admin = self.helpdesk.add_user("Ana", "ana@example.com", role=Role.ADMIN)
+        self.users: dict[str, UserId] = {"ana": admin.id}
+        for name in NAMES[1:]:
+            self.users[name] = self.helpdesk.add_user(name.title(), f"{name}@example.com", by=admin.id).id
+        self.helpdesk.update_settings(
+            by=admin.id,
+            timezone=settings.timezone,
+            reopen_window=settings.reopen_window,
+            read_model=settings.read_model,
+        )
+        self.settings = settings
+        team = self.helpdesk.add_inbox("Team", members=[self.users["bo"], self.users["cy"]], by=admin.id)
+        solo = self.helpdesk.add_single_user_inbox("Solo", owner=self.users[single_owner], by=admin.id)
+        self.members = {team.id: {"bo", "cy"}, solo.id: {single_owner}}
+        self.single_user = {team.id: False, solo.id: True}
+        self.inboxes = (team.id, solo.id)
+        self.contacts = tuple(self.helpdesk.add_contact(name=f"Contact {n}").id for n in range(2))
+        self.refs: dict[ConversationId, ReferenceConversation] = {}
+        self.ids: dict[tuple[ContactId, InboxId], ConversationId] = {}
+        self.delivered: set[tuple[InboxId, str]] = set()
+        self._receive(0, 0, "hello", None)
+
+    # ------------------------------------------------------------------ the reference's view of who may act
+
+    def _may_act(self, user: str, cid: ConversationId) -> bool:
+        return user == "ana" or user in self.members[self._inbox_of(cid)]
+
+    def _inbox_of(self, cid: ConversationId) -> InboxId:
+        return next(inbox for (_, inbox), found in self.ids.items() if found == cid)
+
+    def _sees(self, user: str, inbox: InboxId) -> bool:
+        return user == "ana" or user in self.members[inbox]
+
+    def _new_reference(self, inbox: InboxId) -> ReferenceConversation:
+        return ReferenceConversation(
+            users=NAMES,
+            members=frozenset(self.members[inbox]),
+            single_user=self.single_user[inbox],
+            shared_reads=self.settings.read_model is ReadModel.SHARED,
+            tz_name=self.settings.timezone,
+            window=self.settings.reopen_window,
+        )
+
+    def _act(
+        self,
+        cid: ConversationId,
+        user: str,
+        action: Callable[[], Outcome],
+        on_reference: Callable[[ReferenceConversation], None],
+    ) -> None:
+        reference = self.refs[cid]
+        before = copy.deepcopy(reference)
+        refused: str | None = None
+        if not self._may_act(user, cid):
+            refused = "PermissionDenied"
+        else:
+            try:
+                on_reference(reference)
+            except Refused as refusal:
+                refused = refusal.kind
+        dump = self.store.dump()
+        raised: str | None = None
+        try:
+            outcome = action()
+        except ConvostateError as error:
+            raised = type(error).__name__
+        assert raised == refused, f"facade raised {raised}, reference refused with {refused}"
+        if raised is not None:
+            self.refs[cid] = before
+            assert self.store.dump() == dump, "a refused action changed the store"
+        else:
+            self._observe(outcome)
+
+    def _observe(self, outcome: Outcome) -> None:
+        for event in outcome.events:
+            if isinstance(event, Reopened):
+                hypothesis.event(f"reopened: {event.reason.value}")
+
+    # ------------------------------------------------------------------ rules
+
+    @rule(
+        contact=st.integers(0, 1),
+        inbox=st.integers(0, 1),
+        body=s.bodies,
+        external_id=st.none() | st.sampled_from(("SM1", "SM2", "SM3")),
+    )
+    def the_contact_writes(self, contact: int, inbox: int, body: str, external_id: str | None) -> None:
+        self._receive(contact, inbox, body, external_id)
+
+    def _receive(self, contact: int, inbox: int, body: str, external_id: str | None) -> None:
+        contact_id, inbox_id = self.contacts[contact], self.inboxes[inbox]
+        now = self.clock.now()
+        outcome = self.helpdesk.receive(contact_id, inbox_id, body, external_id=external_id)
+        duplicate = external_id is not None and (inbox_id, external_id) in self.delivered
+        assert outcome.changed is not duplicate
+        if duplicate:
+            hypothesis.event("a redelivered message changed nothing")
+            return
+        if external_id is not None:
+            self.delivered.add((inbox_id, external_id))
+        cid = outcome.conversation.id
+        if (contact_id, inbox_id) not in self.ids:
+            self.ids[(contact_id, inbox_id)] = cid
+            self.refs[cid] = self._new_reference(inbox_id)
+        assert self.ids[(contact_id, inbox_id)] == cid
+        self.refs[cid].receive(now)
+        self._observe(outcome)
+
+    def _conversations(self) -> list[ConversationId]:
+        return sorted(self.refs, key=lambda cid: cid.value)
+
+    @precondition(lambda self: bool(self.refs))
+    @rule(data=st.data(), user=st.sampled_from(NAMES), body=s.bodies)
+    def someone_replies(self, data: st.DataObject, user: str, body: str) -> None:
+        cid = data.draw(st.sampled_from(self._conversations()))
+        now = self.clock.now()
+        self._act(
+            cid,
+            user,
+            lambda: self.helpdesk.reply(cid, body, by=self.users[user]),
+            lambda ref: ref.reply(user, now),
+        )
+
+    @precondition(lambda self: bool(self.refs))
+    @rule(data=st.data(), user=st.sampled_from(NAMES), by=st.sampled_from(NAMES), assign=st.booleans())
+    def assignment(self, data: st.DataObject, user: str, by: str, assign: bool) -> None:
+        cid = data.draw(st.sampled_from(self._conversations()))
+        if assign:
+            self._act(
+                cid,
+                by,
+                lambda: self.helpdesk.assign(cid, self.users[user], by=self.users[by]),
+                lambda r: r.assign(user),
+            )
+        else:
+            self._act(
+                cid,
+                by,
+                lambda: self.helpdesk.unassign(cid, self.users[user], by=self.users[by]),
+                lambda r: r.unassign(user),
+            )
+
+    @precondition(lambda self: bool(self.refs))
+    @rule(data=st.data(), by=st.sampled_from(NAMES), close=st.booleans())
+    def status(self, data: st.DataObject, by: str, close: bool) -> None:
+        cid = data.draw(st.sampled_from(self._conversations()))
+        now = self.clock.now()
+        if close:
+            self._act(cid, by, lambda: self.helpdesk.close(cid, by=self.users[by]), lambda r: r.close(now))
+        else:
+            self._act(cid, by, lambda: self.helpdesk.reopen(cid, by=self.users[by]), lambda r: r.reopen())
+
+    @precondition(lambda self: bool(self.refs))
+    @rule(data=st.data(), by=st.sampled_from(NAMES), star=st.booleans())
+    def stars(self, data: st.DataObject, by: str, star: bool) -> None:
+        cid = data.draw(st.sampled_from(self._conversations()))
+        if star:
+            self._act(cid, by, lambda: self.helpdesk.star(cid, by=self.users[by]), lambda r: r.star(by))
+        else:
+            self._act(cid, by, lambda: self.helpdesk.unstar(cid, by=self.users[by]), lambda r: r.unstar(by))
+
+    @precondition(lambda self: bool(self.refs))
+    @rule(data=st.data(), by=st.sampled_from(NAMES), unread=st.booleans())
+    def read_state(self, data: st.DataObject, by: str, unread: bool) -> None:
+        cid = data.draw(st.sampled_from(self._conversations()))
+        mark = self.helpdesk.mark_unread if unread else self.helpdesk.mark_read
+        self._act(cid, by, lambda: mark(cid, by=self.users[by]), lambda r: r.mark(by, unread=unread))
+
+    @rule(step=s.clock_steps)
+    def time_passes(self, step: timedelta) -> None:
+        self.clock.advance(step)
+
+    def _closed(self) -> list[ConversationId]:
+        return [cid for cid in self._conversations() if not self.refs[cid].open]
+
+    @precondition(lambda self: bool(self._closed()))
+    @rule(data=st.data(), offset=s.edge_offsets)
+    def time_reaches_a_window_edge(self, data: st.DataObject, offset: timedelta) -> None:
+        reference = self.refs[data.draw(st.sampled_from(self._closed()))]
+        assert reference.closed_at is not None
+        edge = window_end(reference.closed_at, reference.tz_name, reference.window) + offset
+        if edge > self.clock.now():
+            self.clock.set(edge)
+
+    # ------------------------------------------------------------------ invariants
+
+    def _expected_tab(self, user: str, tab: Tab) -> list[ConversationId]:
+        listed = [
+            cid
+            for cid, ref in self.refs.items()
+            if self._sees(user, self._inbox_of(cid)) and tab.value in ref.tabs(user)
+        ]
+        return sorted(listed, key=lambda cid: (-self.refs[cid].last_activity.timestamp(), cid.value))  # type: ignore[union-attr]
+
+    @invariant()
+    def every_tab_lists_what_the_reference_says_and_every_badge_counts_it(self) -> None:
+        if not hasattr(self, "helpdesk"):
+            return
+        for user, user_id in self.users.items():
+            badges = self.helpdesk.badges(user_id)
+            for tab in Tab:
+                listed: list[Conversation] = []
+                cursor: str | None = None
+                while True:
+                    page = self.helpdesk.tab(user_id, tab, cursor=cursor, limit=PAGE)
+                    listed.extend(page.conversations)
+                    if page.next_cursor is None:
+                        break
+                    cursor = page.next_cursor
+                assert [c.id for c in listed] == self._expected_tab(user, tab), (user, tab)
+                assert badges[tab].total == len(listed), (user, tab)
+                unread = len([c for c in listed if c.is_unread_for(user_id)])
+                assert badges[tab].unread == unread, (user, tab)
+                assert unread == len([c for c in listed if self.refs[c.id].unread[user]]), (user, tab)
+
+    @invariant()
+    def conversations_agree_with_the_reference(self) -> None:
+        for cid, ref in self.refs.items():
+            conversation = self.helpdesk.conversation(cid)
+            assert conversation.is_open == ref.open
+            assert {self._name(u) for u in conversation.assignees} == ref.assignees
+            assert {self._name(u) for u in conversation.starred_by} == ref.stars
+            assert {self._name(u.id) for u in self.helpdesk.participants(cid)} == ref.participants()
+            assert len(self.helpdesk.history(cid)) == conversation.version
+
+    def _name(self, user_id: UserId) -> str:
+        return next(name for name, found in self.users.items() if found == user_id)
+
+
+TestHelpdesk = HelpdeskMachine.TestCase
