@@ -44,7 +44,9 @@ def main() -> None:
     maria = helpdesk.add_contact(name="Maria", phone="+15550100")
 
     step("1. Maria writes to Support: it is unassigned and unread")
-    conversation: ConversationId = helpdesk.receive(maria.id, support.id, "My order never arrived").conversation.id
+    conversation: ConversationId = helpdesk.receive(
+        maria.id, support.id, "My order never arrived"
+    ).conversation.id
     show(helpdesk, ana, bo)
 
     step("2. Ana assigns Ana and Bo: both see it, unread, in Assigned to You")
@@ -76,7 +78,9 @@ def main() -> None:
     helpdesk.close(conversation, by=bo.id)
     clock.advance(days=8)
     helpdesk.receive(maria.id, support.id, "One more question")
-    print("    participants:", ", ".join(user.name for user in helpdesk.participants(conversation)) or "nobody")
+    print(
+        "    participants:", ", ".join(user.name for user in helpdesk.participants(conversation)) or "nobody"
+    )
     show(helpdesk, ana, bo)
 
     step("8. A single-user inbox: its owner is the only participant, and nobody can be assigned")
@@ -87,7 +91,9 @@ def main() -> None:
 
     step("The history of the first conversation, and why it reopened unassigned:")
     for entry in helpdesk.history(conversation):
-        print(f"    {entry.version:>2}. {entry.event.at.in_tz('America/New_York'):%b %d %H:%M}  {entry.summary}")
+        print(
+            f"    {entry.version:>2}. {entry.event.at.in_tz('America/New_York'):%b %d %H:%M}  {entry.summary}"
+        )
 
 
 if __name__ == "__main__":

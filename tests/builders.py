@@ -1,5 +1,8 @@
 """Plain builders for the example tests: an inbox, a decision context at a given time, commands, and
-a runner that puts commands through ``decide`` and ``evolve``.
+a runner that handles commands as a host gets them: ``handle(state, command, context, DEFAULT_RULES)``,
+that is ``decide`` and ``evolve`` and then the default rules (reopen on inbound, unassign after the reopen
+window, wake a snoozed conversation). Pass ``rules=DECIDE_ONLY`` to run plain ``decide`` instead, or any
+other ``RuleSet``.
 
 Nothing here is a fixture: each test says what it builds, so it reads on its own.
 """
@@ -7,10 +10,12 @@ Nothing here is a fixture: each test says what it builds, so it reads on its own
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 import pendulum
 
 from convostate import (
+    DEFAULT_RULES,
     INITIAL_STATE,
     AccountSettings,
     Actor,
@@ -30,13 +35,17 @@ from convostate import (
     ReadModel,
     ReceiveMessage,
     Reopen,
+    RuleSet,
     SendReply,
+    Snooze,
     Star,
     Unassign,
+    Unsnooze,
     Unstar,
     UserId,
     decide,
     evolve,
+    handle,
 )
 
 ANA = UserId("ana")
@@ -54,6 +63,9 @@ NOW = pendulum.datetime(2026, 3, 2, 9, 0, tz="UTC")
 """A Monday morning, far from any daylight-saving change in UTC."""
 
 PER_USER = AccountSettings(read_model=ReadModel.PER_USER)
+
+DECIDE_ONLY: Final = None
+"""``rules=DECIDE_ONLY``: run plain ``decide`` and ``evolve``, without any rules."""
 
 
 def multi_user_inbox(members: Iterable[UserId] = MEMBERS, *, inbox_id: InboxId = INBOX_ID) -> Inbox:
@@ -135,13 +147,32 @@ def mark_unread(user: UserId = ANA) -> MarkUnread:
     return MarkUnread(CONVERSATION, user, by(user))
 
 
+def snooze(until: pendulum.DateTime, *, actor: UserId = ANA) -> Snooze:
+    return Snooze(CONVERSATION, until, by(actor))
+
+
+def unsnooze(*, actor: UserId = ANA) -> Unsnooze:
+    return Unsnooze(CONVERSATION, by(actor))
+
+
 def step(
-    state: Conversation | None, command: Command, ctx: DecisionContext
+    state: Conversation | None,
+    command: Command,
+    ctx: DecisionContext,
+    *,
+    rules: RuleSet | None = DEFAULT_RULES,
 ) -> tuple[Conversation, tuple[Event, ...]]:
-    """Decide ``command`` on ``state`` and fold its events in: the new state and the events."""
-    events = decide(state, command, ctx)
-    for event in events:
-        state = evolve(state, event)
+    """Handle ``command`` on ``state`` with ``rules`` (default: the default rules; ``DECIDE_ONLY``: none)
+    and fold every event in: the new state and the events, the command's first, then the rules'."""
+    if rules is None:
+        events = decide(state, command, ctx)
+        for event in events:
+            state = evolve(state, event)
+    else:
+        handled = handle(state, command, ctx, rules)
+        if handled.follow_ups:
+            raise AssertionError(f"{command!r} left follow-ups the example tests do not expect: {handled}")
+        state, events = handled.state, handled.events
     if state is None:
         raise AssertionError(f"{command!r} on a conversation that has not started recorded nothing")
     return state, events
@@ -152,12 +183,13 @@ def run(
     ctx: DecisionContext | None = None,
     *,
     state: Conversation | None = INITIAL_STATE,
+    rules: RuleSet | None = DEFAULT_RULES,
 ) -> tuple[Conversation, tuple[Event, ...]]:
-    """Run ``commands`` in order, all decided in ``ctx``: the final state and every event."""
+    """Run ``commands`` in order, all handled in ``ctx`` with ``rules``: the final state and every event."""
     ctx = ctx if ctx is not None else context()
     recorded: list[Event] = []
     for command in commands:
-        state, events = step(state, command, ctx)
+        state, events = step(state, command, ctx, rules=rules)
         recorded.extend(events)
     if state is None:
         raise AssertionError("run() needs a state or a command that starts the conversation")

@@ -95,12 +95,13 @@ def list_tab(account: Account, user: UserId, tab: Tab, *, page_size: int = 500) 
     """Everything ``user``'s ``tab`` lists, following cursors page by page."""
     listed: list[Conversation] = []
     cursor: str | None = None
-    while True:
+    for _ in range(1000):
         page = account.helpdesk.tab(user, tab, cursor=cursor, limit=page_size)
         listed += page.conversations
         if page.next_cursor is None:
             return listed
         cursor = page.next_cursor
+    raise AssertionError(f"{tab} of {user} still had a next page after 1000 pages: its cursors go round")
 
 
 def tab_ids(account: Account, user: UserId, tab: Tab) -> list[ConversationId]:

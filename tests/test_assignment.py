@@ -9,7 +9,8 @@ DESIGN.md, "Participants": "The users currently assigned. In a single-user inbox
 Decisions made in the code: assigning an assignee again or unassigning a non-assignee records
 nothing; unassigning does not need membership (someone removed from the inbox can still be
 unassigned); a single-user inbox refuses unassigning as well; assignees stay assigned when the
-conversation closes.
+conversation closes; assignment moves ``updated_at`` (every event does) but not ``last_activity_at``
+(messages only).
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ def test_assigning_a_member_records_who_assigned_whom_and_when() -> None:
 
     assert events == (Assigned(CONVERSATION, by(ANA), LATER, BEN),)
     assert state.assignees == {BEN}
+
+
+def test_assigning_moves_updated_at_but_not_last_activity_at() -> None:
+    state, _ = step(started(), assign(BEN), context(LATER))
+
+    assert state.updated_at == LATER
+    assert state.last_activity_at == NOW
 
 
 def test_any_number_of_members_can_be_assigned() -> None:

@@ -24,11 +24,13 @@ import pendulum
 import pytest
 
 from convostate import (
+    DEFAULT_RULES,
     AccountSettings,
     Actor,
     Assign,
     Close,
     ConcurrencyConflict,
+    Contact,
     ContactId,
     Conversation,
     ConversationId,
@@ -45,8 +47,10 @@ from convostate import (
     PermissionDenied,
     ReceiveMessage,
     Role,
+    RuleLoop,
     SendReply,
     SingleUserInbox,
+    Snooze,
     UnknownContact,
     UnknownConversation,
     UnknownInbox,
@@ -55,6 +59,7 @@ from convostate import (
     UserId,
     decide,
     evolve,
+    handle,
 )
 from convostate import Closed as ClosedEvent
 from tests.builders import (
@@ -73,6 +78,7 @@ from tests.builders import (
     multi_user_inbox,
     run,
     single_user_inbox,
+    snooze,
     started,
     unassign,
 )
@@ -114,6 +120,7 @@ def an_assigned_conversation() -> Conversation:
         (PermissionDenied, PermissionError),
         (ExportDisabled, PermissionError),
         (ConcurrencyConflict, ConvostateError),
+        (RuleLoop, ConvostateError),
     ],
     ids=lambda value: value.__name__,
 )
@@ -147,6 +154,20 @@ def test_something_that_is_not_a_datetime_as_the_decision_time_is_refused() -> N
 def test_a_naive_datetime_as_the_time_a_message_was_sent_is_refused(naive: datetime) -> None:
     with pytest.raises(InvalidInput, match=r"has no time zone.*pass an aware one"):
         ReceiveMessage(CONVERSATION, INBOX_ID, CONTACT, MessageId("m-1"), "Hi", sent_at=naive)
+
+
+@NAIVE_KINDS
+def test_a_naive_datetime_as_the_end_of_a_snooze_is_refused(naive: datetime) -> None:
+    with pytest.raises(InvalidInput, match=r"has no time zone"):
+        Snooze(CONVERSATION, naive, by(ANA))
+
+
+@pytest.mark.parametrize("offset", [0, -1], ids=["now", "a second ago"])
+def test_snoozing_until_a_time_that_is_not_later_than_now_is_refused_and_changes_nothing(offset: int) -> None:
+    state = an_assigned_conversation()
+
+    with unchanged(state), pytest.raises(InvalidInput, match="snooze until a later time than now"):
+        decide(state, snooze(NOW.add(seconds=offset)), context())
 
 
 def test_a_stdlib_aware_datetime_is_accepted_and_converted_to_pendulum() -> None:
@@ -200,7 +221,13 @@ def test_an_empty_or_blank_message_body_is_refused(body: str) -> None:
         SendReply(CONVERSATION, MessageId("m-2"), body, by(ANA))
 
 
-# ---------------------------------------------------------------- users, inboxes, settings
+# ---------------------------------------------------------------- users, contacts, inboxes, settings
+
+
+def test_contact_tags_that_are_not_text_are_refused() -> None:
+    tags: Any = frozenset({3})
+    with pytest.raises(InvalidInput, match="each member of tags must be a str"):
+        Contact(CONTACT, "Maria", tags=tags)
 
 
 def test_a_role_that_is_not_a_role_is_refused() -> None:
@@ -319,6 +346,26 @@ def test_assignment_in_a_single_user_inbox_is_refused_and_changes_nothing(comman
         pytest.raises(SingleUserInbox, match="owner ana is always the only participant"),
     ):
         decide(state, command, ctx)
+
+
+def test_linking_a_conversation_that_has_already_started_is_refused_and_changes_nothing() -> None:
+    state = an_assigned_conversation()
+    follow_up = ReceiveMessage(
+        CONVERSATION, INBOX_ID, CONTACT, MessageId("m-2"), "Again", linked_from=ConversationId("conv-0")
+    )
+
+    with (
+        unchanged(state),
+        pytest.raises(InvalidInput, match="linked_from only applies to a new conversation"),
+    ):
+        decide(state, follow_up, context())
+
+
+def test_a_command_refused_under_the_default_rules_records_nothing_either() -> None:
+    state, _ = run([close()], state=an_assigned_conversation())
+
+    with unchanged(state), pytest.raises(NotAMember):
+        handle(state, assign(DAN), context(), DEFAULT_RULES)
 
 
 def test_a_failed_command_leaves_the_state_usable() -> None:

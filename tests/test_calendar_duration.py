@@ -152,3 +152,13 @@ def test_the_wall_clock_is_the_time_zones_not_the_start_instants() -> None:
 
     assert from_utc - start == timedelta(hours=167)
     assert in_utc - start == timedelta(hours=168)
+
+
+@pytest.mark.parametrize("zone", [NEW_YORK, "UTC", "Asia/Kolkata"])
+def test_end_returns_its_instant_in_utc_whatever_the_zones(zone: str) -> None:
+    start = pendulum.datetime(2026, 3, 5, 12, tz="Europe/London")
+
+    end = CalendarDuration(days=1, hours=1).end(start, zone)
+
+    assert end.timezone_name == "UTC"
+    assert end == start.in_timezone(zone).add(days=1).add(hours=1)

@@ -4,10 +4,15 @@ DESIGN.md, "Architecture": "pure functions `decide(state, command, context) -> e
 `evolve(state, event) -> state` [...] No I/O, no clock reads inside: time comes in through the
 command's context." and "Pure core in, I/O out".
 
-Two proofs: (1) importing every module of ``convostate._core`` in a fresh interpreter loads no
-networking, database, mail, process or event-loop module; (2) a scan of the core's source finds no
-call that reads the clock, draws randomness or opens a file. The scanner is tested on small samples
-too, so it can fail.
+Two proofs: (1) importing every module of ``convostate._core``, its subpackages included (the rules
+engine, ``convostate._core.rules``, is part of the core), in a fresh interpreter loads no networking,
+database, mail, process or event-loop module; (2) a scan of the core's source finds no call that reads the
+clock, draws randomness, opens a file or reads or writes one through a parser. The scanner is tested on
+small samples too, so it can fail.
+
+Parsing is not I/O: the rules are read from JSON and TOML *strings* (``json.loads``, ``tomllib.loads``;
+``tomli`` on Python 3.10), so ``json`` and ``tomllib``/``tomli`` may be imported, but their file functions
+(``json.load``, ``json.dump``, ``tomllib.load``) may not be used.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ import convostate
 
 SRC = Path(convostate.__file__).parents[1]
 CORE = SRC / "convostate" / "_core"
+RULES = CORE / "rules"
+
+ALLOWED_THIRD_PARTY = frozenset({"tomli"})
+"""Beyond attrs and pendulum: the TOML parser the rules use on Python 3.10 (3.11+ has ``tomllib``)."""
 
 FORBIDDEN_MODULES = frozenset(
     {
@@ -102,12 +111,25 @@ def imported() -> dict[str, list[str]]:
     return import_the_core_in_a_fresh_interpreter()
 
 
+def module_name(path: Path) -> str:
+    """``.../convostate/_core/rules/engine.py`` -> ``convostate._core.rules.engine``."""
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 def test_every_module_of_the_core_was_imported(imported: dict[str, list[str]]) -> None:
-    modules = [path.stem for path in CORE.glob("*.py") if path.stem != "__init__"]
-    on_disk = {f"convostate._core.{module}" for module in modules}
+    on_disk = {module_name(path) for path in CORE.rglob("*.py")}
 
     assert on_disk <= set(imported["core"])
     assert "convostate._core.decider" in imported["core"]
+    assert {
+        "convostate._core.rules",
+        "convostate._core.rules.data",
+        "convostate._core.rules.defaults",
+        "convostate._core.rules.engine",
+        "convostate._core.rules.model",
+        "convostate._core.rules.vocabulary",
+    } <= set(imported["core"])
     assert "convostate" not in imported["at_start"]
     assert "decide" not in imported["package"], "convostate/__init__.py ran: not the core alone"
 
@@ -132,9 +154,9 @@ def test_the_core_imports_only_itself_beyond_attrs_pendulum_and_the_standard_lib
 ) -> None:
     new = set(imported["loaded"]) - set(imported["dependencies"])
     ours_or_stdlib = {"convostate", *sys.stdlib_module_names}
-    third_party = {name for name in new if name.partition(".")[0] not in ours_or_stdlib}
+    third_party = {name.partition(".")[0] for name in new if name.partition(".")[0] not in ours_or_stdlib}
 
-    assert third_party == set()
+    assert third_party <= ALLOWED_THIRD_PARTY
 
 
 # ---------------------------------------------------------------- the source scan
@@ -162,6 +184,10 @@ CLOCK_AND_IO = frozenset(
         "open",
         "print",
         "input",
+        "json.load",
+        "json.dump",
+        "tomllib.load",
+        "tomli.load",
     }
 )
 """Fully qualified names of functions that read the clock, draw randomness or do I/O. They are
@@ -283,18 +309,49 @@ def core_sources() -> list[Path]:
     return sorted(CORE.rglob("*.py"))
 
 
-def test_the_scan_covers_every_module_of_the_core() -> None:
-    names = {path.name for path in core_sources()}
+def test_the_scan_covers_every_module_of_the_core_and_its_rules() -> None:
+    scanned = {path.relative_to(CORE).as_posix() for path in core_sources()}
 
-    assert {"decider.py", "model.py", "timing.py", "validate.py"} <= names
+    assert {"decider.py", "model.py", "timing.py", "validate.py"} <= scanned
+    assert {
+        "rules/__init__.py",
+        "rules/data.py",
+        "rules/defaults.py",
+        "rules/engine.py",
+        "rules/model.py",
+        "rules/vocabulary.py",
+    } <= scanned
 
 
-@pytest.mark.parametrize("path", core_sources(), ids=lambda path: path.name)
+def test_the_rules_parse_strings_and_open_no_file() -> None:
+    """``data.py`` imports ``json`` and ``tomllib`` (``tomli`` on 3.10) to read rules from strings: allowed,
+    and the scan above refuses their file functions; these are the functions it does use."""
+    data = (RULES / "data.py").read_text(encoding="utf-8")
+    tree = ast.parse(data)
+    used = {
+        resolved
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and (resolved := _resolve(node, _imported_names(tree))) is not None
+        and resolved.startswith(("json.", "tomllib.", "tomli."))
+    }
+
+    assert {"json.loads", "json.dumps"} <= used
+    assert used & {"tomllib.loads", "tomli.loads"}
+    assert {name for name in used if not name.endswith(("JSONDecodeError", "TOMLDecodeError"))} <= {
+        "json.loads",
+        "json.dumps",
+        "tomllib.loads",
+        "tomli.loads",
+    }
+
+
+@pytest.mark.parametrize("path", core_sources(), ids=lambda path: path.relative_to(CORE).as_posix())
 def test_the_core_calls_nothing_that_reads_the_clock_or_does_io(path: Path) -> None:
     assert clock_and_io_uses(path.read_text(encoding="utf-8"), path.name) == []
 
 
-@pytest.mark.parametrize("path", core_sources(), ids=lambda path: path.name)
+@pytest.mark.parametrize("path", core_sources(), ids=lambda path: path.relative_to(CORE).as_posix())
 def test_the_core_imports_no_clock_randomness_or_io_module(path: Path) -> None:
     assert forbidden_imports(path.read_text(encoding="utf-8"), path.name) == []
 
@@ -320,6 +377,10 @@ def test_the_core_imports_no_clock_randomness_or_io_module(path: Path) -> None:
         "def f(clock):\n    return clock.now()",
         "import attrs, pendulum\nwhen = attrs.field(factory=pendulum.now)",
         "import pendulum\nwhen = pendulum.DateTime.utcnow",
+        "import json\nrules = json.load(stream)",
+        "import json\njson.dump(rules, stream)",
+        "import tomllib\nrules = tomllib.load(stream)",
+        "import tomli as tomllib\nrules = tomllib.load(stream)",
     ],
 )
 def test_the_scanner_flags_a_clock_read_or_io_call(source: str) -> None:

@@ -1,4 +1,6 @@
-"""The decider against the reference model, over random command sequences.
+"""The core (the decider with the default rules) against the reference model, over random command sequences.
+
+This is also the property that, with only the default rules, the rules engine behaves as the seed product.
 
 After every step: each conversation agrees with the reference (status, assignees, stars, read state per user,
 tabs per user), a command changes something exactly when it yields events, replaying the events rebuilds the
@@ -24,6 +26,8 @@ from hypothesis.stateful import (
 )
 
 from convostate import (
+    DEFAULT_RULES,
+    UNASSIGN_AFTER_WINDOW,
     AccountSettings,
     Actor,
     Assign,
@@ -50,10 +54,11 @@ from convostate import (
     Status,
     Tab,
     Unassign,
+    Unassigned,
     Unstar,
     UserId,
-    decide,
     evolve,
+    handle,
     replay,
     tabs_of,
 )
@@ -133,7 +138,7 @@ class DeciderMachine(RuleBasedStateMachine):
         events: tuple[Event, ...] = ()
         raised = None
         try:
-            events = decide(state, command, context)
+            events = handle(state, command, context, DEFAULT_RULES).events
         except ConvostateError as error:
             raised = type(error).__name__
         assert raised == refused, f"decider raised {raised}, reference refused with {refused}"
@@ -144,9 +149,9 @@ class DeciderMachine(RuleBasedStateMachine):
         for event in events:
             assert event.at == self.now
             if isinstance(event, Reopened):
-                hypothesis.event(f"reopened: {event.reason.value}")
-                if event.window_ends_at == self.now:
-                    hypothesis.event("the contact wrote exactly at the window's end")
+                hypothesis.event(f"reopened by {event.actor}")
+            if isinstance(event, Unassigned) and event.actor == Actor.rule(UNASSIGN_AFTER_WINDOW):
+                hypothesis.event("unassigned: the contact wrote after the window")
             state = evolve(state, event)
         assert state is not None
         self.states[cid] = state
@@ -221,6 +226,7 @@ class DeciderMachine(RuleBasedStateMachine):
         assert reference.closed_at is not None
         edge = window_end(reference.closed_at, reference.tz_name, reference.window) + offset
         if edge > self.now:
+            hypothesis.event(f"the clock lands {offset.total_seconds():+.0f}s from a window's end")
             self.now = pendulum.instance(edge)
 
     @invariant()

@@ -1,4 +1,5 @@
-"""The documentation is executable: every ```python block in docs/*.md runs, so the docs stay true.
+"""The documentation is executable: every ```python block in docs/*.md and README.md runs, so the docs stay
+true; and every link between the pages leads to a page (and a heading) that exists.
 
 Each block runs in a fresh namespace (not one namespace per page): every example is self-contained and can
 be pasted on its own, importing what it needs from ``convostate`` and ``pendulum`` and showing its results
@@ -21,6 +22,11 @@ PAGES = sorted(DOCS.glob("*.md"))
 README = DOCS.parent / "README.md"
 
 _OPENING_FENCE = re.compile(r"(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)")
+_LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+
+PAGES_BEING_WRITTEN = frozenset({"rules.md", "benchmarks.md"})
+"""Pages other changes are adding right now: a link to one of them is accepted while it does not exist
+yet, and checked like any other (heading anchors included) once it does. Empty this set once they exist."""
 
 
 @attrs.frozen
@@ -131,3 +137,57 @@ def test_the_index_links_every_page() -> None:
     index = (DOCS / "index.md").read_text(encoding="utf-8")
     linked = set(re.findall(r"\]\(([\w.-]+\.md)(?:#[\w-]*)?\)", index))
     assert linked >= {page.name for page in PAGES if page.name != "index.md"}
+
+
+def prose(markdown: str) -> str:
+    """``markdown`` without its fenced code blocks, whose brackets are code, not links."""
+    lines = markdown.splitlines()
+    for block in fenced_blocks(markdown):
+        code_lines = block.code.count("\n")
+        for index in range(block.line - 2, min(block.line + code_lines, len(lines))):
+            lines[index] = ""
+    return "\n".join(lines)
+
+
+def anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives the headings of ``markdown``: lower case, punctuation dropped, spaces as -."""
+    headings = re.findall(r"^#{1,6} +(.+?) *#*$", prose(markdown), flags=re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def broken_links(page: Path) -> list[str]:
+    """Every relative link of ``page`` whose file, or heading within it, does not exist."""
+    broken = []
+    for match in _LINK.finditer(prose(page.read_text(encoding="utf-8"))):
+        target = match["target"]
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto:
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists():
+            if linked.name not in PAGES_BEING_WRITTEN or linked.parent != DOCS:
+                broken.append(f"{page.name}: {target} (no such file)")
+            continue
+        if anchor and linked.suffix == ".md" and anchor not in anchors(linked.read_text(encoding="utf-8")):
+            broken.append(f"{page.name}: {target} (no such heading)")
+    return broken
+
+
+def test_the_link_checker_finds_missing_pages_and_headings(tmp_path: Path) -> None:
+    (tmp_path / "here.md").write_text("# Here\n\n## Every instant is kept in UTC\n", encoding="utf-8")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "[ok](here.md) [ok](here.md#every-instant-is-kept-in-utc) [web](https://example.com/x.md)\n"
+        "[gone](gone.md) [bad](here.md#nowhere)\n```python\nx = [1](2)\n```\n",
+        encoding="utf-8",
+    )
+
+    assert broken_links(page) == [
+        "page.md: gone.md (no such file)",
+        "page.md: here.md#nowhere (no such heading)",
+    ]
+
+
+@pytest.mark.parametrize("page", [*PAGES, README], ids=lambda page: page.name)
+def test_every_link_of_the_page_leads_somewhere(page: Path) -> None:
+    assert broken_links(page) == []

@@ -7,14 +7,23 @@ shared by the conversation (as in the seed product); a per-user read model is a 
 In the shared model a mark by anyone changes it for everyone (``for_user=None``); in the per-user
 model (``AccountSettings(read_model=ReadModel.PER_USER)``) it changes only that user's
 (``for_user=user``). An inbound message makes it unread for everyone in both. Marks that change
-nothing record nothing.
+nothing record nothing. ``MarkRead``/``MarkUnread`` with ``user_id=None`` mark it for everyone in either
+model (what a rule's ``mark_read everyone`` does), clearing every user's own state.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from convostate import AccountSettings, MarkedRead, MarkedUnread, MessageReceived, ReadModel
+from convostate import (
+    AccountSettings,
+    MarkedRead,
+    MarkedUnread,
+    MarkRead,
+    MarkUnread,
+    MessageReceived,
+    ReadModel,
+)
 from tests.builders import (
     ANA,
     BEN,
@@ -163,3 +172,55 @@ def test_per_user_an_inbound_message_also_resets_a_user_who_marked_it_unread() -
 
     assert state.read_overrides == frozenset()
     assert all(state.is_unread_for(user) for user in (ANA, BEN, CARA))
+
+
+# ---------------------------------------------------------------- for everyone (user_id=None)
+
+
+@pytest.mark.parametrize("settings", [SHARED, PER_USER], ids=["shared", "per-user"])
+def test_marking_read_for_everyone_makes_it_read_for_everyone_in_either_model(
+    settings: AccountSettings,
+) -> None:
+    ctx = context(LATER, settings=settings)
+    state, _ = run([mark_read(ANA), mark_unread(ANA)], ctx, state=started(ctx))
+
+    state, events = step(state, MarkRead(CONVERSATION, None, by(BEN)), ctx)
+
+    assert events == (MarkedRead(CONVERSATION, by(BEN), LATER, None),)
+    assert not state.unread
+    assert state.read_overrides == frozenset()
+    assert not any(state.is_unread_for(user) for user in (ANA, BEN, CARA))
+
+
+def test_per_user_marking_read_for_everyone_also_clears_a_user_who_had_it_read() -> None:
+    ctx = context(settings=PER_USER)
+    state, _ = run([mark_read(ANA)], ctx, state=started(ctx))
+    assert state.read_overrides == {ANA}
+
+    state, events = step(state, MarkRead(CONVERSATION, None, by(BEN)), ctx)
+
+    assert [type(event) for event in events] == [MarkedRead]
+    assert state.read_overrides == frozenset()
+    assert not state.is_unread_for(ANA)
+
+
+@pytest.mark.parametrize("settings", [SHARED, PER_USER], ids=["shared", "per-user"])
+def test_marking_unread_for_everyone_makes_it_unread_for_everyone_in_either_model(
+    settings: AccountSettings,
+) -> None:
+    ctx = context(settings=settings)
+    state, _ = run([mark_read(ANA), mark_read(BEN)], ctx, state=started(ctx))
+
+    state, events = step(state, MarkUnread(CONVERSATION, None, by(CARA)), ctx)
+
+    assert events == (MarkedUnread(CONVERSATION, by(CARA), NOW, None),)
+    assert all(state.is_unread_for(user) for user in (ANA, BEN, CARA))
+    assert state.read_overrides == frozenset()
+
+
+@pytest.mark.parametrize("settings", [SHARED, PER_USER], ids=["shared", "per-user"])
+def test_marking_for_everyone_what_everyone_already_has_records_nothing(settings: AccountSettings) -> None:
+    ctx = context(settings=settings)
+    state = started(ctx)
+
+    assert run([MarkUnread(CONVERSATION, None, by(ANA))], ctx, state=state) == (state, ())

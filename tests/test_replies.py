@@ -2,7 +2,8 @@
 
 DESIGN.md, "History": "Every change is recorded with who or what caused it (a user, the contact, a
 rule) and when". A reply (``SendReply``) is recorded as ``MessageSent``. Decisions made in the code:
-a reply does not change the status (replying to a closed conversation keeps it closed); a user who
+a reply does not change the status (replying to a closed conversation keeps it closed, with the default
+rules too: none of them acts on a reply); a user who
 replies has read the conversation, so if they had it unread a ``MarkedRead`` follows (for everyone
 in the shared read model, for the replier in the per-user one); a rule replying marks nothing read.
 """

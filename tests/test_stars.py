@@ -6,15 +6,17 @@ are idempotent."
 
 from __future__ import annotations
 
-from convostate import Starred, Status, Unstarred
+from convostate import Reopened, Starred, Status, Unassigned, Unstarred
 from tests.builders import (
     ANA,
     BEN,
     CONVERSATION,
     NOW,
+    assign,
     by,
     close,
     context,
+    inbound,
     reopen,
     run,
     star,
@@ -82,3 +84,13 @@ def test_stars_survive_closing_and_reopening() -> None:
     state, _ = run([star(ANA), close(), reopen()], state=started())
 
     assert state.starred_by == {ANA}
+
+
+def test_stars_survive_the_contact_reopening_it_after_the_window_sends_it_to_unassigned() -> None:
+    state, _ = run([assign(BEN), star(ANA), star(BEN), close()], state=started())
+
+    state, events = step(state, inbound("Me again", message_id="m-2"), context(NOW.add(weeks=2)))
+
+    assert [type(event) for event in events[1:]] == [Unassigned, Reopened]
+    assert state.assignees == frozenset()
+    assert state.starred_by == {ANA, BEN}

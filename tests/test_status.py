@@ -4,7 +4,10 @@ DESIGN.md: "A conversation is `open` or `closed`. Users close and reopen it. Clo
 closed conversation is a no-op that records nothing; so is reopening an open one."
 
 The status machine is data (``status_machine()``); the decider takes its status changes from it, so
-these tests also check that the table and the diagram are what ``decide`` actually does.
+these tests also check that the table and the diagram are what ``decide`` actually does. It has two
+transitions: ``Close`` (open to closed) and ``Reopen`` (closed to open). The contact writing to a closed
+conversation is not a transition of its own: ``decide`` records the message, and the default rules
+(``handle(..., DEFAULT_RULES)``) turn it into a ``Reopen`` by the rule ``REOPEN_ON_INBOUND``.
 """
 
 from __future__ import annotations
@@ -15,22 +18,26 @@ from collections.abc import Callable
 import pytest
 
 from convostate import (
+    REOPEN_ON_INBOUND,
     Actor,
     Closed,
     Command,
     Conversation,
     MarkRead,
     MarkUnread,
+    MessageReceived,
     ReceiveMessage,
     Reopen,
     Reopened,
     ReopenReason,
     RuleId,
     SendReply,
+    Snooze,
     Star,
     Status,
     Transition,
     Unassign,
+    Unsnooze,
     Unstar,
     status_machine,
 )
@@ -40,6 +47,7 @@ from tests.builders import (
     ANA,
     BEN,
     CONVERSATION,
+    DECIDE_ONLY,
     NOW,
     assign,
     by,
@@ -51,10 +59,12 @@ from tests.builders import (
     reopen,
     reply,
     run,
+    snooze,
     star,
     started,
     step,
     unassign,
+    unsnooze,
     unstar,
 )
 
@@ -67,6 +77,8 @@ COMMANDS: dict[type[Command], Callable[[], Command]] = {
     Unassign: lambda: unassign(ANA),
     CloseCommand: close,
     Reopen: reopen,
+    Snooze: lambda: snooze(LATER.add(days=1)),
+    Unsnooze: unsnooze,
     Star: star,
     Unstar: unstar,
     MarkRead: mark_read,
@@ -125,6 +137,30 @@ def test_a_user_reopening_a_closed_conversation_records_the_reason_by_user() -> 
     assert closed_at == NOW
     assert state.status is Status.OPEN
     assert state.closed_at is None
+    assert state.assignees == {ANA}
+
+
+def test_the_contact_writing_to_a_closed_conversation_reopens_it_through_the_default_rules() -> None:
+    state = in_status(Status.CLOSED)
+
+    state, events = step(state, inbound("Still broken", message_id="m-again"), context(LATER))
+
+    assert [type(event) for event in events] == [MessageReceived, Reopened]
+    assert events[1] == Reopened(
+        CONVERSATION, Actor.rule(REOPEN_ON_INBOUND), LATER, ReopenReason.BY_RULE, NOW
+    )
+    assert state.status is Status.OPEN
+
+
+def test_plain_decide_leaves_a_closed_conversation_closed_when_the_contact_writes() -> None:
+    state = in_status(Status.CLOSED)
+
+    state, events = step(
+        state, inbound("Still broken", message_id="m-again"), context(LATER), rules=DECIDE_ONLY
+    )
+
+    assert [type(event) for event in events] == [MessageReceived]
+    assert state.status is Status.CLOSED
 
 
 def test_the_machine_has_two_states_and_starts_open_with_the_contacts_first_message() -> None:
@@ -135,14 +171,13 @@ def test_the_machine_has_two_states_and_starts_open_with_the_contacts_first_mess
     assert machine.starts_with is ReceiveMessage
 
 
-def test_the_machine_lists_close_reopen_and_the_contact_writing_as_its_transitions() -> None:
-    table = {(t.source, t.trigger, t.target) for t in status_machine().transitions}
+def test_the_machine_lists_close_and_reopen_as_its_only_transitions() -> None:
+    table = [(t.source, t.trigger, t.target) for t in status_machine().transitions]
 
-    assert table == {
+    assert table == [
         (Status.OPEN, CloseCommand, Status.CLOSED),
         (Status.CLOSED, Reopen, Status.OPEN),
-        (Status.CLOSED, ReceiveMessage, Status.OPEN),
-    }
+    ]
     assert all(t.description for t in status_machine().transitions)
 
 
@@ -152,7 +187,9 @@ def test_target_is_none_for_a_command_that_does_not_change_the_status() -> None:
     assert machine.target(Status.OPEN, CloseCommand) is Status.CLOSED
     assert machine.target(Status.CLOSED, CloseCommand) is None
     assert machine.target(Status.OPEN, Reopen) is None
+    assert machine.target(Status.CLOSED, Reopen) is Status.OPEN
     assert machine.target(Status.OPEN, ReceiveMessage) is None
+    assert machine.target(Status.CLOSED, ReceiveMessage) is None
 
 
 def test_the_mermaid_diagram_lists_the_start_and_every_transition() -> None:
@@ -163,7 +200,6 @@ def test_the_mermaid_diagram_lists_the_start_and_every_transition() -> None:
         "[*] --> open : ReceiveMessage",
         "open --> closed : Close",
         "closed --> open : Reopen",
-        "closed --> open : ReceiveMessage",
     ]
 
 
@@ -183,7 +219,7 @@ def test_the_mermaid_diagram_has_one_line_per_transition_of_the_table() -> None:
 def test_every_transition_in_the_table_is_what_decide_does(transition: Transition) -> None:
     state = in_status(transition.source)
 
-    state, events = step(state, COMMANDS[transition.trigger](), context(LATER))
+    state, events = step(state, COMMANDS[transition.trigger](), context(LATER), rules=DECIDE_ONLY)
 
     assert events
     assert state.status is transition.target
@@ -206,9 +242,23 @@ def test_a_command_the_table_does_not_list_leaves_the_status_as_it_is(
 ) -> None:
     state = in_status(status)
 
-    state, _ = step(state, COMMANDS[command_type](), context(LATER))
+    state, _ = step(state, COMMANDS[command_type](), context(LATER), rules=DECIDE_ONLY)
 
     assert state.status is status
+
+
+@pytest.mark.parametrize(
+    ("status", "command_type"), UNLISTED, ids=[f"{s.value}-{c.__name__}" for s, c in UNLISTED]
+)
+def test_with_the_default_rules_only_the_contact_writing_to_a_closed_conversation_changes_its_status(
+    status: Status, command_type: type[Command]
+) -> None:
+    state = in_status(status)
+
+    state, _ = step(state, COMMANDS[command_type](), context(LATER))
+
+    reopened_by_the_rules = (status, command_type) == (Status.CLOSED, ReceiveMessage)
+    assert state.status is (Status.OPEN if reopened_by_the_rules else status)
 
 
 def test_a_rule_can_close_a_conversation_too() -> None:

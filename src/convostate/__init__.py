@@ -23,8 +23,10 @@ from convostate._core.commands import MarkUnread as MarkUnread
 from convostate._core.commands import ReceiveMessage as ReceiveMessage
 from convostate._core.commands import Reopen as Reopen
 from convostate._core.commands import SendReply as SendReply
+from convostate._core.commands import Snooze as Snooze
 from convostate._core.commands import Star as Star
 from convostate._core.commands import Unassign as Unassign
+from convostate._core.commands import Unsnooze as Unsnooze
 from convostate._core.commands import Unstar as Unstar
 from convostate._core.decider import INITIAL_STATE as INITIAL_STATE
 from convostate._core.decider import DecisionContext as DecisionContext
@@ -42,8 +44,6 @@ from convostate._core.errors import UnknownContact as UnknownContact
 from convostate._core.errors import UnknownConversation as UnknownConversation
 from convostate._core.errors import UnknownInbox as UnknownInbox
 from convostate._core.errors import UnknownUser as UnknownUser
-from convostate._core.events import REOPEN_ON_INBOUND as REOPEN_ON_INBOUND
-from convostate._core.events import UNASSIGN_AFTER_WINDOW as UNASSIGN_AFTER_WINDOW
 from convostate._core.events import Assigned as Assigned
 from convostate._core.events import Closed as Closed
 from convostate._core.events import ConversationStarted as ConversationStarted
@@ -54,8 +54,10 @@ from convostate._core.events import MessageReceived as MessageReceived
 from convostate._core.events import MessageSent as MessageSent
 from convostate._core.events import Reopened as Reopened
 from convostate._core.events import ReopenReason as ReopenReason
+from convostate._core.events import Snoozed as Snoozed
 from convostate._core.events import Starred as Starred
 from convostate._core.events import Unassigned as Unassigned
+from convostate._core.events import Unsnoozed as Unsnoozed
 from convostate._core.events import Unstarred as Unstarred
 from convostate._core.ids import ContactId as ContactId
 from convostate._core.ids import ConversationId as ConversationId
@@ -74,6 +76,42 @@ from convostate._core.model import ReadModel as ReadModel
 from convostate._core.model import Role as Role
 from convostate._core.model import Status as Status
 from convostate._core.model import User as User
+from convostate._core.rules.data import rules_from_data as rules_from_data
+from convostate._core.rules.data import rules_from_json as rules_from_json
+from convostate._core.rules.data import rules_from_toml as rules_from_toml
+from convostate._core.rules.data import rules_to_data as rules_to_data
+from convostate._core.rules.data import rules_to_json as rules_to_json
+from convostate._core.rules.defaults import DEFAULT_RULES as DEFAULT_RULES
+from convostate._core.rules.defaults import REOPEN_ON_INBOUND as REOPEN_ON_INBOUND
+from convostate._core.rules.defaults import UNASSIGN_AFTER_WINDOW as UNASSIGN_AFTER_WINDOW
+from convostate._core.rules.defaults import WAKE_WHEN_CONTACT_WRITES as WAKE_WHEN_CONTACT_WRITES
+from convostate._core.rules.defaults import WAKE_WHEN_SNOOZE_ENDS as WAKE_WHEN_SNOOZE_ENDS
+from convostate._core.rules.engine import AssignNextInRotation as AssignNextInRotation
+from convostate._core.rules.engine import Handled as Handled
+from convostate._core.rules.engine import OpenLinkedConversation as OpenLinkedConversation
+from convostate._core.rules.engine import RuleLoop as RuleLoop
+from convostate._core.rules.engine import Timer as Timer
+from convostate._core.rules.engine import Verdict as Verdict
+from convostate._core.rules.engine import cascade as cascade
+from convostate._core.rules.engine import explain as explain
+from convostate._core.rules.engine import fire_timer as fire_timer
+from convostate._core.rules.engine import handle as handle
+from convostate._core.rules.engine import timers as timers
+from convostate._core.rules.model import REOPEN_WINDOW as REOPEN_WINDOW
+from convostate._core.rules.model import Action as Action
+from convostate._core.rules.model import AfterTime as AfterTime
+from convostate._core.rules.model import AllOf as AllOf
+from convostate._core.rules.model import AnyOf as AnyOf
+from convostate._core.rules.model import Condition as Condition
+from convostate._core.rules.model import Not as Not
+from convostate._core.rules.model import OnEvent as OnEvent
+from convostate._core.rules.model import Rule as Rule
+from convostate._core.rules.model import RuleSet as RuleSet
+from convostate._core.rules.model import all_of as all_of
+from convostate._core.rules.model import any_of as any_of
+from convostate._core.rules.model import when as when
+from convostate._core.rules.vocabulary import ActionKind as ActionKind
+from convostate._core.rules.vocabulary import vocabulary as vocabulary
 from convostate._core.status import StatusMachine as StatusMachine
 from convostate._core.status import Transition as Transition
 from convostate._core.status import status_machine as status_machine
@@ -83,6 +121,7 @@ from convostate._core.tabs import listing as listing
 from convostate._core.tabs import tabs_of as tabs_of
 from convostate._core.timing import CalendarDuration as CalendarDuration
 from convostate._ports import Clock as Clock
+from convostate._ports import DueTimer as DueTimer
 from convostate._ports import DuplicateDelivery as DuplicateDelivery
 from convostate._ports import IdGenerator as IdGenerator
 from convostate._ports import Mailer as Mailer
@@ -94,17 +133,29 @@ from convostate._service.results import Badges as Badges
 from convostate._service.results import HistoryEntry as HistoryEntry
 from convostate._service.results import Outcome as Outcome
 from convostate._service.results import Page as Page
+from convostate._service.results import StuckTimer as StuckTimer
+from convostate._service.results import Sweep as Sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_RULES",
     "INITIAL_STATE",
     "REOPEN_ON_INBOUND",
+    "REOPEN_WINDOW",
     "UNASSIGN_AFTER_WINDOW",
+    "WAKE_WHEN_CONTACT_WRITES",
+    "WAKE_WHEN_SNOOZE_ENDS",
     "AccountSettings",
+    "Action",
+    "ActionKind",
     "Actor",
     "ActorKind",
+    "AfterTime",
+    "AllOf",
+    "AnyOf",
     "Assign",
+    "AssignNextInRotation",
     "Assigned",
     "Badges",
     "CalendarDuration",
@@ -113,6 +164,7 @@ __all__ = [
     "Closed",
     "Command",
     "ConcurrencyConflict",
+    "Condition",
     "Contact",
     "ContactId",
     "Conversation",
@@ -121,9 +173,11 @@ __all__ = [
     "ConvostateError",
     "DecisionContext",
     "Direction",
+    "DueTimer",
     "DuplicateDelivery",
     "Event",
     "ExportDisabled",
+    "Handled",
     "Helpdesk",
     "HistoryEntry",
     "IdGenerator",
@@ -144,7 +198,10 @@ __all__ = [
     "MessageId",
     "MessageReceived",
     "MessageSent",
+    "Not",
     "NotAMember",
+    "OnEvent",
+    "OpenLinkedConversation",
     "OutboxMailer",
     "Outcome",
     "Page",
@@ -157,18 +214,26 @@ __all__ = [
     "ReopenReason",
     "Reopened",
     "Role",
+    "Rule",
     "RuleId",
+    "RuleLoop",
+    "RuleSet",
     "SendReply",
     "SequentialIds",
     "SingleUserInbox",
+    "Snooze",
+    "Snoozed",
     "Star",
     "Starred",
     "Status",
     "StatusMachine",
     "Store",
+    "StuckTimer",
+    "Sweep",
     "SystemClock",
     "Tab",
     "TabCount",
+    "Timer",
     "Transition",
     "Unassign",
     "Unassigned",
@@ -176,15 +241,32 @@ __all__ = [
     "UnknownConversation",
     "UnknownInbox",
     "UnknownUser",
+    "Unsnooze",
+    "Unsnoozed",
     "Unstar",
     "Unstarred",
     "User",
     "UserId",
+    "Verdict",
     "__version__",
+    "all_of",
+    "any_of",
+    "cascade",
     "decide",
     "evolve",
+    "explain",
+    "fire_timer",
+    "handle",
     "listing",
     "replay",
+    "rules_from_data",
+    "rules_from_json",
+    "rules_from_toml",
+    "rules_to_data",
+    "rules_to_json",
     "status_machine",
     "tabs_of",
+    "timers",
+    "vocabulary",
+    "when",
 ]

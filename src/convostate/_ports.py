@@ -7,7 +7,7 @@ that any store can run against itself.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from email.message import EmailMessage
 from typing import Protocol, runtime_checkable
 
@@ -15,8 +15,9 @@ import attrs
 import pendulum
 
 from convostate._core.events import Event
-from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
+from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
+from convostate._core.rules.engine import Timer
 from convostate._core.tabs import Tab
 
 
@@ -52,6 +53,15 @@ class TabCount:
 
 
 @attrs.frozen(order=True)
+class DueTimer:
+    """A time rule due for a conversation: what ``Store.due`` lists, oldest first."""
+
+    due_at: pendulum.DateTime
+    conversation_id: ConversationId = attrs.field(order=lambda cid: cid.value)
+    rule_id: RuleId = attrs.field(order=lambda rule_id: rule_id.value)
+
+
+@attrs.frozen(order=True)
 class Position:
     """Where a conversation sits in a tab: newest activity first, ties broken by id."""
 
@@ -62,8 +72,10 @@ class Position:
 class Store(Protocol):
     """Users, inboxes, contacts, settings and conversations, with the queries that tabs and badges need.
 
-    ``append`` is the one write for conversations: it stores the new state and its events together, or
-    nothing. It raises :class:`~convostate.ConcurrencyConflict` when the stored version is not
+    ``append`` is the one write for conversations: it stores the new state, its events and its timers
+    together, or nothing (an append with no events only replaces the timers), and with them the new turn
+    counts of round-robin rules (``rotations``), so that a refused decision gives away no turn. It raises
+    :class:`~convostate.ConcurrencyConflict` when the stored version is not
     ``expected_version`` (someone else saved first), and :class:`DuplicateDelivery` when ``external_id``
     was already delivered to the inbox, so that a redelivered message is never applied twice.
     """
@@ -91,6 +103,8 @@ class Store(Protocol):
         *,
         expected_version: int,
         external_id: str | None = None,
+        timers: Sequence[Timer] = (),
+        rotations: Mapping[RuleId, int] | None = None,
     ) -> None: ...
     def events(self, conversation_id: ConversationId) -> Sequence[Event]: ...
     def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]: ...
@@ -106,6 +120,15 @@ class Store(Protocol):
         limit: int,
     ) -> Sequence[Conversation]: ...
     def tab_counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]: ...
+
+    # Timers.
+    def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
+        """Timers due at or before ``now``, oldest first, starting after ``after``."""
+        ...
+
+    def rotation(self, rule_id: RuleId) -> int:
+        """How many turns a round-robin rule has given so far (``append(rotations=...)`` records more)."""
+        ...
 
 
 class DuplicateDelivery(Exception):

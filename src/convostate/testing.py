@@ -15,9 +15,10 @@ to make a new, empty store::
 Every ``test_*`` method then runs against that store, each on a store of its own. The suite uses only the
 methods of the :class:`~convostate.Store` protocol, so it holds any implementation to the same promises the
 memory store keeps: the directory (users, inboxes, contacts, settings), conversations appended atomically
-with their events under optimistic concurrency, external message ids delivered once per inbox, and the tab
-pages and counts that listings and badges are built from. Conversation states are made the way the
-application service makes them, by putting commands through the core's ``decide`` and ``evolve``.
+with their events under optimistic concurrency, external message ids delivered once per inbox, the tab
+pages and counts that listings and badges are built from, and the timers and rotations of rules.
+Conversation states are made the way the application service makes them, by putting commands through the
+core's ``decide`` and ``evolve``.
 
 To clean up after each test (drop a database, close a connection), override the ``store`` fixture with a
 ``yield`` fixture that calls ``make_store()``.
@@ -45,6 +46,7 @@ from convostate import (
     Conversation,
     ConversationId,
     DecisionContext,
+    DueTimer,
     DuplicateDelivery,
     Event,
     Inbox,
@@ -56,11 +58,13 @@ from convostate import (
     ReadModel,
     ReceiveMessage,
     Role,
+    RuleId,
     SendReply,
     Star,
     Store,
     Tab,
     TabCount,
+    Timer,
     Unassign,
     User,
     UserId,
@@ -444,8 +448,9 @@ class StoreConformance:
         before = _snapshot(account, [started.id])
         again = ReceiveMessage(started.id, SUPPORT.id, started.contact_id, MessageId("m-2"), "Hi", "SM1")
         state, events = _decided(started, again, at(1), SUPPORT, SHARED)
-        with pytest.raises(DuplicateDelivery):
+        with pytest.raises(DuplicateDelivery) as refused:
             account.append(state, events, expected_version=started.version, external_id="SM1")
+        assert refused.value.conversation_id == started.id
         assert _snapshot(account, [started.id]) == before
 
     def test_a_redelivered_first_message_does_not_start_a_second_conversation(self, account: Store) -> None:
@@ -453,8 +458,9 @@ class StoreConformance:
         command = _first_message("c-2", SUPPORT)
         account.add_contact(Contact(command.contact_id, "Omar"))
         state, events = _decided(None, command, at(1), SUPPORT, SHARED)
-        with pytest.raises(DuplicateDelivery):
+        with pytest.raises(DuplicateDelivery) as refused:
             account.append(state, events, expected_version=0, external_id="SM1")
+        assert refused.value.conversation_id == first.id
         assert account.conversation(state.id) is None
         assert account.conversation_between(command.contact_id, SUPPORT.id) is None
         assert account.conversation(first.id) == first
@@ -529,7 +535,7 @@ class StoreConformance:
         everything = _listed(account, Tab.ALL_OPEN, ANA, inboxes)
         walked: list[str] = []
         after: Position | None = None
-        while True:
+        for _ in range(10):  # five pages of two, then an empty one; a store that ignores ``after`` stops here
             page = account.tab_page(Tab.ALL_OPEN, ANA, [SUPPORT.id, SALES.id], after=after, limit=2)
             if not page:
                 break
@@ -695,3 +701,66 @@ class StoreConformance:
         _assign(account, _start(account, "c-2", SALES, at(2)), ANA, when=at(3))
         assert list(account.conversations_assigned_to(ANA, SALES.id)) == [ConversationId("c-2")]
         assert list(account.conversations_assigned_to(ANA, ANA_LINE.id)) == []
+
+    # ------------------------------------------------------------ timers of time rules
+
+    def test_a_timer_appended_with_a_conversation_is_due_from_its_time_on(self, account: Store) -> None:
+        reminder = RuleId("remind")
+        started = _start(account, "c-1", SUPPORT, at(0))
+        account.append(started, (), expected_version=started.version, timers=[Timer(reminder, at(60))])
+        assert list(account.due(at(59), limit=10)) == []
+        assert list(account.due(at(60), limit=10)) == [DueTimer(at(60), started.id, reminder)]
+        assert list(account.due(at(61), limit=10)) == [DueTimer(at(60), started.id, reminder)]
+
+    def test_an_append_with_no_events_changes_only_the_timers(self, account: Store) -> None:
+        started = _start(account, "c-1", SUPPORT, at(0))
+        events = tuple(account.events(started.id))
+        account.append(started, (), expected_version=started.version, timers=[Timer(RuleId("remind"), at(5))])
+        assert account.conversation(started.id) == started
+        assert tuple(account.events(started.id)) == events
+        assert len(account.due(at(5), limit=10)) == 1
+
+    def test_an_append_replaces_the_conversations_timers(self, account: Store) -> None:
+        started = _start(account, "c-1", SUPPORT, at(0))
+        first, second = RuleId("first"), RuleId("second")
+        account.append(started, (), expected_version=started.version, timers=[Timer(first, at(5))])
+        closed, events = _decided(started, Close(started.id, _by()), at(1), SUPPORT, SHARED)
+        account.append(closed, events, expected_version=started.version, timers=[Timer(second, at(7))])
+        assert list(account.due(at(10), limit=10)) == [DueTimer(at(7), started.id, second)]
+        _save(account, closed, Assign(closed.id, BEN, _by()), at(2))  # no timers: none left
+        assert list(account.due(at(10), limit=10)) == []
+
+    def test_a_refused_append_keeps_the_timers_it_had(self, account: Store) -> None:
+        started = _start(account, "c-1", SUPPORT, at(0))
+        kept = Timer(RuleId("remind"), at(5))
+        account.append(started, (), expected_version=started.version, timers=[kept])
+        with pytest.raises(ConcurrencyConflict):
+            account.append(started, (), expected_version=started.version + 1, timers=[])
+        assert list(account.due(at(5), limit=10)) == [DueTimer(at(5), started.id, kept.rule_id)]
+
+    def test_due_timers_are_listed_oldest_first_and_paged_after_the_last_one(self, account: Store) -> None:
+        rule = RuleId("remind")
+        for n, minutes in enumerate([30, 10, 20]):
+            state = _start(account, f"c-{n}", SUPPORT, at(n))
+            account.append(state, (), expected_version=state.version, timers=[Timer(rule, at(minutes))])
+        due = list(account.due(at(60), limit=10))
+        assert [timer.due_at for timer in due] == [at(10), at(20), at(30)]
+        assert list(account.due(at(60), limit=2)) == due[:2]
+        assert list(account.due(at(60), limit=10, after=due[1])) == due[2:]
+
+    def test_rotations_start_at_zero_and_are_saved_with_the_state_one_rule_at_a_time(
+        self, account: Store
+    ) -> None:
+        first, second = RuleId("round-robin"), RuleId("another")
+        assert account.rotation(first) == 0
+        state = _start(account, "c-1", SUPPORT, at(0))
+        account.append(state, (), expected_version=state.version, rotations={first: 3})
+        assert account.rotation(first) == 3
+        assert account.rotation(second) == 0
+
+    def test_a_refused_append_records_no_turn_of_a_rotation(self, account: Store) -> None:
+        rule = RuleId("round-robin")
+        state = _start(account, "c-1", SUPPORT, at(0))
+        with pytest.raises(ConcurrencyConflict):
+            account.append(state, (), expected_version=state.version + 1, rotations={rule: 1})
+        assert account.rotation(rule) == 0

@@ -10,6 +10,13 @@ from convostate._core.errors import InvalidInput
 from convostate._core.validate import aware_datetime
 
 
+def _in_own_zone(value: datetime) -> pendulum.DateTime:
+    """Checked like any input, but kept in its own zone, so ``advance(days=6)`` counts the days a person in
+    that zone would (the core converts every instant to UTC when it reads the clock)."""
+    aware_datetime(value)
+    return value if isinstance(value, pendulum.DateTime) else pendulum.instance(value)
+
+
 class SystemClock:
     """The wall clock, in UTC."""
 
@@ -21,14 +28,14 @@ class ManualClock:
     """A clock that moves only when told to, so a test can land exactly on a reopen window's edge."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = aware_datetime(start) if start is not None else pendulum.datetime(2026, 1, 1, tz="UTC")
+        self._now = _in_own_zone(start) if start is not None else pendulum.datetime(2026, 1, 1, tz="UTC")
 
     def now(self) -> pendulum.DateTime:
         return self._now
 
     def set(self, instant: datetime) -> pendulum.DateTime:
         """Move to ``instant``. Time may not run backwards: an earlier instant raises InvalidInput."""
-        moved = aware_datetime(instant)
+        moved = _in_own_zone(instant)
         if moved < self._now:
             raise InvalidInput(f"the clock is at {self._now}; it cannot go back to {moved}")
         self._now = moved

@@ -8,16 +8,28 @@ is delivered once per inbox, and tabs and badges come from an index updated on e
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
+
+import pendulum
+from sortedcontainers import SortedList
 
 from convostate._adapters.tab_index import TabIndex
 from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownInbox
 from convostate._core.events import Event
-from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
+from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
+from convostate._core.rules.engine import Timer
 from convostate._core.tabs import Tab
-from convostate._ports import DuplicateDelivery, Position, TabCount
+from convostate._ports import DueTimer, DuplicateDelivery, Position, TabCount
+
+
+def _microseconds(instant: pendulum.DateTime) -> int:
+    return instant.int_timestamp * 1_000_000 + instant.microsecond
+
+
+def _due_key(timer: DueTimer) -> tuple[int, str, str]:
+    return (_microseconds(timer.due_at), timer.conversation_id.value, timer.rule_id.value)
 
 
 class MemoryStore:
@@ -32,6 +44,9 @@ class MemoryStore:
         self._events: dict[ConversationId, list[Event]] = {}
         self._delivered: dict[tuple[InboxId, str], ConversationId] = {}
         self._index = TabIndex()
+        self._timers: dict[ConversationId, tuple[Timer, ...]] = {}
+        self._due: Any = SortedList()  # of (due microseconds, conversation id, rule id)
+        self._rotations: dict[RuleId, int] = {}
 
     def add_user(self, user: User) -> None:
         email = user.email.casefold()
@@ -86,6 +101,8 @@ class MemoryStore:
         *,
         expected_version: int,
         external_id: str | None = None,
+        timers: Sequence[Timer] = (),
+        rotations: Mapping[RuleId, int] | None = None,
     ) -> None:
         current = self._conversations.get(conversation.id)
         stored_version = current.version if current is not None else 0
@@ -99,7 +116,7 @@ class MemoryStore:
                 f"version {conversation.version} does not follow {expected_version} plus {len(events)} events"
             )
         pair = (conversation.contact_id, conversation.inbox_id)
-        if current is None and pair in self._between:
+        if current is None and pair in self._between and conversation.linked_from != self._between[pair]:
             raise ConcurrencyConflict(
                 f"{conversation.contact_id} already has a conversation in {conversation.inbox_id}: "
                 f"{self._between[pair]}; add the message to it"
@@ -114,12 +131,14 @@ class MemoryStore:
         if inbox is None:
             raise UnknownInbox(f"no inbox {conversation.inbox_id}")
         self._index.update(current, conversation, inbox)
+        self._set_timers(conversation.id, tuple(timers))
         self._conversations[conversation.id] = conversation
         self._events.setdefault(conversation.id, []).extend(events)
         if current is None:
             self._between[pair] = conversation.id
         if delivery is not None:
             self._delivered[delivery] = conversation.id
+        self._rotations.update(rotations or {})
 
     def events(self, conversation_id: ConversationId) -> Sequence[Event]:
         return tuple(self._events.get(conversation_id, ()))
@@ -142,6 +161,27 @@ class MemoryStore:
     def tab_counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]:
         return self._index.counts(user_id, inbox_ids)
 
+    def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
+        start = 0 if after is None else self._due.bisect_right(_due_key(after))
+        end = self._due.bisect_right((_microseconds(now), "\uffff", "\uffff"))
+        found = []
+        for _, conversation_id, rule_id in self._due.islice(start, min(end, start + limit)):
+            cid = ConversationId(conversation_id)
+            due_at = next(t.due_at for t in self._timers[cid] if t.rule_id.value == rule_id)
+            found.append(DueTimer(due_at, cid, RuleId(rule_id)))
+        return found
+
+    def rotation(self, rule_id: RuleId) -> int:
+        return self._rotations.get(rule_id, 0)
+
+    def _set_timers(self, conversation_id: ConversationId, timers: tuple[Timer, ...]) -> None:
+        for timer in self._timers.pop(conversation_id, ()):
+            self._due.remove(_due_key(DueTimer(timer.due_at, conversation_id, timer.rule_id)))
+        if timers:
+            self._timers[conversation_id] = timers
+            for timer in timers:
+                self._due.add(_due_key(DueTimer(timer.due_at, conversation_id, timer.rule_id)))
+
     def dump(self) -> dict[str, Any]:
         """A deep copy of everything stored, comparable with ``==``: tests use it to prove nothing changed."""
         return copy.deepcopy(
@@ -155,5 +195,7 @@ class MemoryStore:
                 "events": self._events,
                 "delivered": self._delivered,
                 "index": self._index.dump(),
+                "timers": self._timers,
+                "rotations": self._rotations,
             }
         )

@@ -16,6 +16,7 @@ from convostate._core.actors import Actor, ActorKind
 from convostate._core.errors import InvalidInput
 from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
 from convostate._core.validate import (
+    aware_datetime,
     instance_of,
     optional_aware_datetime,
     optional_instance_of,
@@ -24,6 +25,13 @@ from convostate._core.validate import (
 
 _a_conversation_id = instance_of(ConversationId, "ConversationId('conv-1')")
 _a_user_id = instance_of(UserId, "UserId('ana')")
+_maybe_a_user_id = optional_instance_of(UserId, "UserId('ana')")
+
+
+def _an_external_id(_instance: object, attribute: Any, value: Any) -> None:
+    """The provider's message id, if any: never blank, since it is what makes a redelivery a no-op."""
+    if value is not None:
+        text(_instance, attribute, value)
 
 
 def _an_actor(instance: object, attribute: Any, value: Any) -> None:
@@ -45,8 +53,12 @@ class ReceiveMessage:
     contact_id: ContactId = attrs.field(validator=instance_of(ContactId, "ContactId('c-1')"))
     message_id: MessageId = attrs.field(validator=instance_of(MessageId, "MessageId('m-1')"))
     body: str = attrs.field(validator=text)
-    external_id: str | None = attrs.field(default=None, validator=optional_instance_of(str, "'SM123'"))
+    external_id: str | None = attrs.field(default=None, validator=_an_external_id)
     sent_at: pendulum.DateTime | None = attrs.field(default=None, converter=optional_aware_datetime)
+    linked_from: ConversationId | None = attrs.field(
+        default=None, validator=optional_instance_of(ConversationId, "ConversationId('conv-1')")
+    )
+    """For a follow-up: the earlier conversation it is linked to (only when it starts a conversation)."""
 
     @property
     def actor(self) -> Actor:
@@ -61,7 +73,7 @@ class SendReply:
     message_id: MessageId = attrs.field(validator=instance_of(MessageId, "MessageId('m-2')"))
     body: str = attrs.field(validator=text)
     actor: Actor = attrs.field(validator=_an_actor)
-    external_id: str | None = attrs.field(default=None, validator=optional_instance_of(str, "'SM124'"))
+    external_id: str | None = attrs.field(default=None, validator=_an_external_id)
 
 
 @attrs.frozen
@@ -91,6 +103,22 @@ class Reopen:
 
 
 @attrs.frozen
+class Snooze:
+    """Put the conversation aside until ``until``; the default rules wake it then, or when the contact
+    writes."""
+
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    until: pendulum.DateTime = attrs.field(converter=aware_datetime)
+    actor: Actor = attrs.field(validator=_an_actor)
+
+
+@attrs.frozen
+class Unsnooze:
+    conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
+    actor: Actor = attrs.field(validator=_an_actor)
+
+
+@attrs.frozen
 class Star:
     """Star the conversation for ``user_id`` (stars are per user)."""
 
@@ -108,21 +136,35 @@ class Unstar:
 
 @attrs.frozen
 class MarkRead:
-    """``user_id`` has read the conversation (for everyone, in the shared read model)."""
+    """``user_id`` has read the conversation (for everyone, in the shared read model).
+
+    ``user_id=None`` marks it for everyone in either read model (what a rule does).
+    """
 
     conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
-    user_id: UserId = attrs.field(validator=_a_user_id)
+    user_id: UserId | None = attrs.field(validator=_maybe_a_user_id)
     actor: Actor = attrs.field(validator=_an_actor)
 
 
 @attrs.frozen
 class MarkUnread:
     conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
-    user_id: UserId = attrs.field(validator=_a_user_id)
+    user_id: UserId | None = attrs.field(validator=_maybe_a_user_id)
     actor: Actor = attrs.field(validator=_an_actor)
 
 
 Command: TypeAlias = (
-    ReceiveMessage | SendReply | Assign | Unassign | Close | Reopen | Star | Unstar | MarkRead | MarkUnread
+    ReceiveMessage
+    | SendReply
+    | Assign
+    | Unassign
+    | Close
+    | Reopen
+    | Snooze
+    | Unsnooze
+    | Star
+    | Unstar
+    | MarkRead
+    | MarkUnread
 )
 """Every command the decider knows."""

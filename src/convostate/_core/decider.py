@@ -14,7 +14,7 @@ from typing import Any, Final
 import attrs
 import pendulum
 
-from convostate._core.actors import Actor
+from convostate._core.actors import Actor, ActorKind
 from convostate._core.commands import (
     Assign,
     Close,
@@ -24,14 +24,14 @@ from convostate._core.commands import (
     ReceiveMessage,
     Reopen,
     SendReply,
+    Snooze,
     Star,
     Unassign,
+    Unsnooze,
     Unstar,
 )
 from convostate._core.errors import InvalidInput, NotAMember, SingleUserInbox, UnknownConversation
 from convostate._core.events import (
-    REOPEN_ON_INBOUND,
-    UNASSIGN_AFTER_WINDOW,
     Assigned,
     Closed,
     ConversationStarted,
@@ -42,8 +42,10 @@ from convostate._core.events import (
     MessageSent,
     Reopened,
     ReopenReason,
+    Snoozed,
     Starred,
     Unassigned,
+    Unsnoozed,
     Unstarred,
 )
 from convostate._core.ids import UserId
@@ -61,9 +63,6 @@ from convostate._core.validate import aware_datetime, instance_of
 
 INITIAL_STATE: Final[Conversation | None] = None
 """The state before a conversation's first event: it does not exist yet."""
-
-_REOPEN_RULE = Actor.rule(REOPEN_ON_INBOUND)
-_UNASSIGN_RULE = Actor.rule(UNASSIGN_AFTER_WINDOW)
 
 
 @attrs.frozen
@@ -117,6 +116,8 @@ def decide(state: Conversation | None, command: Command, context: DecisionContex
 def _receive(
     state: Conversation | None, command: ReceiveMessage, context: DecisionContext
 ) -> tuple[Event, ...]:
+    """Record the message. Reopening a closed conversation is the job of the rules (see DEFAULT_RULES), so
+    that a host can change what happens: reopen, follow up in a new conversation, or stay closed."""
     now, actor = context.now, command.actor
     message = Message(
         command.message_id,
@@ -130,7 +131,7 @@ def _receive(
     received = MessageReceived(command.conversation_id, actor, now, message)
     if state is None:
         started = ConversationStarted(
-            command.conversation_id, actor, now, command.inbox_id, command.contact_id
+            command.conversation_id, actor, now, command.inbox_id, command.contact_id, command.linked_from
         )
         return (started, received)
     if state.contact_id != command.contact_id or state.inbox_id != command.inbox_id:
@@ -138,23 +139,9 @@ def _receive(
             f"conversation {state.id} is between {state.contact_id} and {state.inbox_id}, "
             f"not {command.contact_id} and {command.inbox_id}"
         )
-    if STATUS_MACHINE.target(state.status, ReceiveMessage) is not Status.OPEN:
-        return (received,)
-    return (received, *_reopen_on_inbound(state, context))
-
-
-def _reopen_on_inbound(state: Conversation, context: DecisionContext) -> tuple[Event, ...]:
-    """Within the window it goes back to its assignees; at or after the window's end, to Unassigned."""
-    assert state.closed_at is not None
-    now, settings = context.now, context.settings
-    window_ends_at = settings.reopen_window.end(state.closed_at, settings.timezone)
-    if now < window_ends_at:
-        reason = ReopenReason.CONTACT_WROTE_WITHIN_WINDOW
-        return (Reopened(state.id, _REOPEN_RULE, now, reason, state.closed_at, window_ends_at),)
-    reason = ReopenReason.CONTACT_WROTE_AFTER_WINDOW
-    reopened = Reopened(state.id, _REOPEN_RULE, now, reason, state.closed_at, window_ends_at)
-    unassigned = (Unassigned(state.id, _UNASSIGN_RULE, now, user) for user in _in_order(state.assignees))
-    return (reopened, *unassigned)
+    if command.linked_from is not None:
+        raise InvalidInput(f"linked_from only applies to a new conversation; {state.id} has already started")
+    return (received,)
 
 
 def _reply(state: Conversation | None, command: SendReply, context: DecisionContext) -> tuple[Event, ...]:
@@ -209,7 +196,24 @@ def _reopen(state: Conversation | None, command: Reopen, context: DecisionContex
     if STATUS_MACHINE.target(state.status, Reopen) is None:
         return ()
     assert state.closed_at is not None
-    return (Reopened(state.id, command.actor, context.now, ReopenReason.BY_USER, state.closed_at),)
+    reason = ReopenReason.BY_RULE if command.actor.kind is ActorKind.RULE else ReopenReason.BY_USER
+    return (Reopened(state.id, command.actor, context.now, reason, state.closed_at),)
+
+
+def _snooze(state: Conversation | None, command: Snooze, context: DecisionContext) -> tuple[Event, ...]:
+    state = _existing(state)
+    if command.until <= context.now:
+        raise InvalidInput(f"snooze until a later time than now ({context.now}), got {command.until}")
+    if state.snoozed_until == command.until:
+        return ()
+    return (Snoozed(state.id, command.actor, context.now, command.until),)
+
+
+def _unsnooze(state: Conversation | None, command: Unsnooze, context: DecisionContext) -> tuple[Event, ...]:
+    state = _existing(state)
+    if state.snoozed_until is None:
+        return ()
+    return (Unsnoozed(state.id, command.actor, context.now),)
 
 
 def _star(state: Conversation | None, command: Star, context: DecisionContext) -> tuple[Event, ...]:
@@ -237,9 +241,9 @@ def _mark_unread(
 
 
 def _set_read_state(
-    state: Conversation, user_id: UserId, actor: Actor, context: DecisionContext, *, unread: bool
+    state: Conversation, user_id: UserId | None, actor: Actor, context: DecisionContext, *, unread: bool
 ) -> tuple[Event, ...]:
-    if context.settings.read_model is ReadModel.SHARED:
+    if user_id is None or context.settings.read_model is ReadModel.SHARED:
         already = state.unread is unread and not state.read_overrides
     else:
         already = state.is_unread_for(user_id) is unread
@@ -247,7 +251,7 @@ def _set_read_state(
 
 
 def _read_state_change(
-    state: Conversation, user_id: UserId, actor: Actor, context: DecisionContext, *, unread: bool
+    state: Conversation, user_id: UserId | None, actor: Actor, context: DecisionContext, *, unread: bool
 ) -> MarkedRead | MarkedUnread:
     for_user = None if context.settings.read_model is ReadModel.SHARED else user_id
     event_type = MarkedUnread if unread else MarkedRead
@@ -280,6 +284,8 @@ _DECIDERS: dict[type[Any], Callable[[Conversation | None, Any, DecisionContext],
     Unassign: _unassign,
     Close: _close,
     Reopen: _reopen,
+    Snooze: _snooze,
+    Unsnooze: _unsnooze,
     Star: _star,
     Unstar: _unstar,
     MarkRead: _mark_read,
@@ -296,7 +302,14 @@ def evolve(state: Conversation | None, event: Event) -> Conversation:
         if state is not None:
             raise InvalidInput(f"conversation {state.id} has already started")
         return Conversation(
-            event.conversation_id, event.inbox_id, event.contact_id, event.at, event.at, version=1
+            event.conversation_id,
+            event.inbox_id,
+            event.contact_id,
+            started_at=event.at,
+            last_activity_at=event.at,
+            updated_at=event.at,
+            linked_from=event.linked_from,
+            version=1,
         )
     if state is None or state.id != event.conversation_id:
         where = "a conversation that has not started" if state is None else str(state.id)
@@ -310,13 +323,14 @@ def replay(events: Iterable[Event]) -> Conversation | None:
     return reduce(evolve, events, INITIAL_STATE)
 
 
-def _next(state: Conversation, **changes: Any) -> Conversation:
-    return attrs.evolve(state, version=state.version + 1, **changes)
+def _next(state: Conversation, event: Event, **changes: Any) -> Conversation:
+    return attrs.evolve(state, version=state.version + 1, updated_at=event.at, **changes)
 
 
 def _received(state: Conversation, event: MessageReceived) -> Conversation:
     return _next(
         state,
+        event,
         unread=True,
         read_overrides=frozenset(),
         last_inbound_at=event.at,
@@ -325,40 +339,48 @@ def _received(state: Conversation, event: MessageReceived) -> Conversation:
 
 
 def _sent(state: Conversation, event: MessageSent) -> Conversation:
-    return _next(state, last_outbound_at=event.at, last_activity_at=event.at)
+    return _next(state, event, last_outbound_at=event.at, last_activity_at=event.at)
 
 
 def _assigned(state: Conversation, event: Assigned) -> Conversation:
-    return _next(state, assignees=state.assignees | {event.user_id})
+    return _next(state, event, assignees=state.assignees | {event.user_id})
 
 
 def _unassigned(state: Conversation, event: Unassigned) -> Conversation:
-    return _next(state, assignees=state.assignees - {event.user_id})
+    return _next(state, event, assignees=state.assignees - {event.user_id})
 
 
 def _closed(state: Conversation, event: Closed) -> Conversation:
-    return _next(state, status=Status.CLOSED, closed_at=event.at)
+    return _next(state, event, status=Status.CLOSED, closed_at=event.at)
 
 
 def _reopened(state: Conversation, event: Reopened) -> Conversation:
-    return _next(state, status=Status.OPEN, closed_at=None)
+    return _next(state, event, status=Status.OPEN, closed_at=None)
+
+
+def _snoozed(state: Conversation, event: Snoozed) -> Conversation:
+    return _next(state, event, snoozed_until=event.until)
+
+
+def _unsnoozed(state: Conversation, event: Unsnoozed) -> Conversation:
+    return _next(state, event, snoozed_until=None)
 
 
 def _starred(state: Conversation, event: Starred) -> Conversation:
-    return _next(state, starred_by=state.starred_by | {event.user_id})
+    return _next(state, event, starred_by=state.starred_by | {event.user_id})
 
 
 def _unstarred(state: Conversation, event: Unstarred) -> Conversation:
-    return _next(state, starred_by=state.starred_by - {event.user_id})
+    return _next(state, event, starred_by=state.starred_by - {event.user_id})
 
 
 def _marked(state: Conversation, event: MarkedRead | MarkedUnread) -> Conversation:
     unread = isinstance(event, MarkedUnread)
     if event.for_user is None:
-        return _next(state, unread=unread, read_overrides=frozenset())
+        return _next(state, event, unread=unread, read_overrides=frozenset())
     if state.unread is unread:
-        return _next(state, read_overrides=state.read_overrides - {event.for_user})
-    return _next(state, read_overrides=state.read_overrides | {event.for_user})
+        return _next(state, event, read_overrides=state.read_overrides - {event.for_user})
+    return _next(state, event, read_overrides=state.read_overrides | {event.for_user})
 
 
 _EVOLVERS: dict[type[Any], Callable[[Conversation, Any], Conversation]] = {
@@ -368,6 +390,8 @@ _EVOLVERS: dict[type[Any], Callable[[Conversation, Any], Conversation]] = {
     Unassigned: _unassigned,
     Closed: _closed,
     Reopened: _reopened,
+    Snoozed: _snoozed,
+    Unsnoozed: _unsnoozed,
     Starred: _starred,
     Unstarred: _unstarred,
     MarkedRead: _marked,

@@ -13,24 +13,15 @@ import attrs
 import pendulum
 
 from convostate._core.actors import Actor
-from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
+from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
 from convostate._core.model import Message
-
-REOPEN_ON_INBOUND = RuleId("reopen-on-inbound")
-"""The built-in rule that reopens a closed conversation when the contact writes."""
-
-UNASSIGN_AFTER_WINDOW = RuleId("unassign-after-reopen-window")
-"""The built-in rule that sends a conversation to Unassigned when the contact writes after the window."""
 
 
 class ReopenReason(enum.Enum):
-    """Why a conversation reopened, so a host can answer "why is this unassigned now?"."""
+    """Who reopened it: a user, or a rule (whose id is the event's actor, and whose conditions say why)."""
 
     BY_USER = "by_user"
-    CONTACT_WROTE_WITHIN_WINDOW = "contact_wrote_within_window"
-    """Back to its assignees ("Yours")."""
-    CONTACT_WROTE_AFTER_WINDOW = "contact_wrote_after_window"
-    """To Unassigned; Unassigned events by the rule follow."""
+    BY_RULE = "by_rule"
 
 
 @attrs.frozen
@@ -44,6 +35,7 @@ class _Event:
 class ConversationStarted(_Event):
     inbox_id: InboxId
     contact_id: ContactId
+    linked_from: ConversationId | None = None
 
 
 @attrs.frozen
@@ -76,9 +68,16 @@ class Closed(_Event):
 class Reopened(_Event):
     reason: ReopenReason
     closed_at: pendulum.DateTime
-    window_ends_at: pendulum.DateTime | None = None
-    """When the contact wrote: the first instant that counted as after the window (None for a user's
-    reopen)."""
+
+
+@attrs.frozen
+class Snoozed(_Event):
+    until: pendulum.DateTime
+
+
+@attrs.frozen
+class Unsnoozed(_Event):
+    pass
 
 
 @attrs.frozen
@@ -110,6 +109,8 @@ Event: TypeAlias = (
     | Unassigned
     | Closed
     | Reopened
+    | Snoozed
+    | Unsnoozed
     | Starred
     | Unstarred
     | MarkedRead

@@ -127,6 +127,8 @@ class Contact:
     name: str = attrs.field(default="", validator=instance_of(str, "'Maria Lopez'"))
     phone: str | None = attrs.field(default=None, validator=optional_instance_of(str, "'+15551234567'"))
     email: str | None = attrs.field(default=None, validator=optional_instance_of(str, "'maria@example.com'"))
+    tags: frozenset[str] = attrs.field(default=frozenset(), validator=frozenset_of(str, "'vip'"))
+    """Labels a host gives contacts (``vip``, ``wholesale``) that rules can test."""
 
 
 def _timezone(_instance: object, _attribute: object, value: Any) -> None:
@@ -185,6 +187,8 @@ class Conversation:
     contact_id: ContactId
     started_at: pendulum.DateTime
     last_activity_at: pendulum.DateTime
+    updated_at: pendulum.DateTime
+    """When the last event happened (any event, unlike ``last_activity_at``)."""
     status: Status = Status.OPEN
     assignees: frozenset[UserId] = frozenset()
     starred_by: frozenset[UserId] = frozenset()
@@ -193,6 +197,9 @@ class Conversation:
     closed_at: pendulum.DateTime | None = None
     last_inbound_at: pendulum.DateTime | None = None
     last_outbound_at: pendulum.DateTime | None = None
+    snoozed_until: pendulum.DateTime | None = None
+    linked_from: ConversationId | None = None
+    """The earlier conversation this one follows up, when a rule opened it instead of reopening that one."""
     version: int = 0
 
     @property

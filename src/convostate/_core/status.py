@@ -2,6 +2,7 @@
 
 Because the decider takes its status changes from here, the diagram a host renders is the behaviour it gets.
 Any command not listed for a status leaves the status as it is (closing a closed conversation is a no-op).
+A contact's message does not change the status by itself: the default rules turn it into a Reopen.
 """
 
 from __future__ import annotations
@@ -56,13 +57,12 @@ STATUS_MACHINE = StatusMachine(
     starts_with=ReceiveMessage,
     transitions=(
         Transition(Status.OPEN, Status.CLOSED, Close, "a user or a rule closes it"),
-        Transition(Status.CLOSED, Status.OPEN, Reopen, "a user or a rule reopens it; its assignees stay"),
         Transition(
             Status.CLOSED,
             Status.OPEN,
-            ReceiveMessage,
-            "the contact writes: within the reopen window it returns to its assignees, "
-            "after it to Unassigned",
+            Reopen,
+            "a user reopens it, or a rule does: by default reopen-on-inbound when the contact writes; "
+            "its assignees stay, unless unassign-after-reopen-window removed them first",
         ),
     ),
 )

@@ -7,7 +7,7 @@ themselves live in the core's decider; this module only does the plumbing around
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -27,11 +27,13 @@ from convostate._core.commands import (
     ReceiveMessage,
     Reopen,
     SendReply,
+    Snooze,
     Star,
     Unassign,
+    Unsnooze,
     Unstar,
 )
-from convostate._core.decider import DecisionContext, decide, evolve
+from convostate._core.decider import DecisionContext
 from convostate._core.errors import (
     ConcurrencyConflict,
     InvalidInput,
@@ -42,14 +44,53 @@ from convostate._core.errors import (
     UnknownInbox,
     UnknownUser,
 )
-from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
+from convostate._core.events import Event
+from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, Role, User
+from convostate._core.rules.defaults import DEFAULT_RULES
+from convostate._core.rules.engine import (
+    DEFAULT_MAX_DEPTH,
+    FollowUp,
+    OpenLinkedConversation,
+    RuleLoop,
+    Timer,
+    Verdict,
+    explain,
+    fire_timer,
+    handle,
+    timers,
+)
+from convostate._core.rules.model import RuleSet
 from convostate._core.tabs import Tab
 from convostate._core.validate import aware_datetime, check_type, non_empty_text
-from convostate._ports import Clock, DuplicateDelivery, IdGenerator, Mailer, Store
+from convostate._ports import Clock, DueTimer, DuplicateDelivery, IdGenerator, Mailer, Store
 from convostate._service.history import summarize
-from convostate._service.results import Badges, HistoryEntry, Outcome, Page, cursor_after, parse_cursor
+from convostate._service.results import (
+    Badges,
+    HistoryEntry,
+    Outcome,
+    Page,
+    StuckTimer,
+    Sweep,
+    cursor_after,
+    parse_cursor,
+)
 from convostate._service.user_search import search
+
+_COMMAND_TYPES = (
+    ReceiveMessage,
+    SendReply,
+    Assign,
+    Unassign,
+    Close,
+    Reopen,
+    Snooze,
+    Unsnooze,
+    Star,
+    Unstar,
+    MarkRead,
+    MarkUnread,
+)
 
 DEFAULT_ATTEMPTS: Final = 5
 """How many times an action re-decides on fresh state after losing a race before it gives up."""
@@ -57,11 +98,25 @@ DEFAULT_ATTEMPTS: Final = 5
 MAX_PAGE_SIZE: Final = 500
 
 
+class _Turns:
+    """A rotation that reads the store's turn counts and counts its own turns, to be saved with the decision
+    that took them (``Store.append(rotations=...)``), so a refused decision gives away no turn."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.taken: dict[RuleId, int] = {}
+
+    def next_in_rotation(self, rule_id: RuleId, size: int) -> int:
+        count = self.taken[rule_id] if rule_id in self.taken else self._store.rotation(rule_id)
+        self.taken[rule_id] = count + 1
+        return count % size
+
+
 class Helpdesk:
     """One account's conversations, users, inboxes and contacts.
 
     ``Helpdesk()`` works with no arguments: memory store, system clock, an outbox mailer that keeps what it
-    sends, and random ids. Pass your own ports to change any of them.
+    sends, random ids and the default rules (the seed product's). Pass your own to change any of them.
     """
 
     def __init__(
@@ -71,15 +126,19 @@ class Helpdesk:
         clock: Clock | None = None,
         mailer: Mailer | None = None,
         ids: IdGenerator | None = None,
+        rules: RuleSet | None = None,
         attempts: int = DEFAULT_ATTEMPTS,
+        max_rule_depth: int = DEFAULT_MAX_DEPTH,
     ) -> None:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.mailer: Mailer = mailer if mailer is not None else OutboxMailer()
         self.ids: IdGenerator = ids if ids is not None else RandomIds()
+        self.rules: RuleSet = check_type("rules", rules, RuleSet, "DEFAULT_RULES") if rules else DEFAULT_RULES
         self.attempts = check_type("attempts", attempts, int, "5")
-        if attempts < 1:
-            raise InvalidInput("attempts must be at least 1")
+        self.max_rule_depth = check_type("max_rule_depth", max_rule_depth, int, "8")
+        if attempts < 1 or max_rule_depth < 1:
+            raise InvalidInput("attempts and max_rule_depth must be at least 1")
 
     # ------------------------------------------------------------------ the account directory
 
@@ -133,9 +192,19 @@ class Helpdesk:
         self.store.save_inbox(updated)
         return updated
 
-    def add_contact(self, *, name: str = "", phone: str | None = None, email: str | None = None) -> Contact:
-        """Add a contact, as the host's channel integration meets a new phone number or address."""
-        contact = Contact(ContactId(self.ids.new_id("contact")), name, phone, email)
+    def add_contact(
+        self,
+        *,
+        name: str = "",
+        phone: str | None = None,
+        email: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> Contact:
+        """Add a contact, as the host's channel integration meets a new phone number or address. ``tags``
+        (``vip``, ``wholesale``) are for rules to test."""
+        if isinstance(tags, str):
+            raise InvalidInput(f"tags takes a list of tags such as ['vip'], not the single string {tags!r}")
+        contact = Contact(ContactId(self.ids.new_id("contact")), name, phone, email, frozenset(tags))
         self.store.add_contact(contact)
         return contact
 
@@ -241,6 +310,15 @@ class Helpdesk:
     def reopen(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
         return self._act(by, conversation_id, lambda actor: Reopen(conversation_id, actor))
 
+    def snooze(self, conversation_id: ConversationId, until: datetime, *, by: UserId) -> Outcome:
+        """Put it aside until ``until``; the default rules wake it, unread, then or when the contact
+        writes."""
+        wake_at = aware_datetime(until)
+        return self._act(by, conversation_id, lambda actor: Snooze(conversation_id, wake_at, actor))
+
+    def unsnooze(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._act(by, conversation_id, lambda actor: Unsnooze(conversation_id, actor))
+
     def star(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
         """Star it for ``by`` (stars are per user)."""
         return self._act(by, conversation_id, lambda actor: Star(conversation_id, by, actor))
@@ -293,9 +371,115 @@ class Helpdesk:
         timezone = self.store.settings().timezone
         events = self.store.events(conversation_id)
         return [
-            HistoryEntry(n, event, summarize(event, timezone, self._name))
+            HistoryEntry(n, event, summarize(event, timezone, self._name, self._rule_reason))
             for n, event in enumerate(events, start=1)
         ]
+
+    def _rule_reason(self, rule_id: RuleId) -> str:
+        try:
+            return self.rules[rule_id].description
+        except KeyError:
+            return ""
+
+    def explain(self, conversation_id: ConversationId, event: Event | None = None) -> tuple[Verdict, ...]:
+        """Which rules ``event`` (by default the conversation's latest) would trigger now, which not, and
+        why."""
+        conversation = self.conversation(conversation_id)
+        if event is None:
+            event = self.store.events(conversation_id)[-1]
+        return explain(
+            conversation,
+            event,
+            self._context(conversation.inbox_id),
+            self.rules,
+            contact=self._contact_of(conversation),
+        )
+
+    # ------------------------------------------------------------------ timers
+
+    def due(self, now: datetime | None = None, *, limit: int = 100) -> list[DueTimer]:
+        """The time rules due at ``now`` (default: the clock's now), oldest first, at most ``limit``."""
+        at = aware_datetime(now) if now is not None else self.clock.now()
+        check_type("limit", limit, int, "100")
+        if limit < 1:
+            raise InvalidInput(f"limit must be at least 1, got {limit}")
+        return list(self.store.due(at, limit=limit))
+
+    def run_due(self, now: datetime | None = None, *, batch: int = 100) -> Sweep:
+        """Run every time rule due at ``now`` (default: the clock's now), oldest first.
+
+        Each acts at the instant it was due, so a late sweep records what a punctual one would. Running it
+        twice, or from two workers at once, acts once: a rule's action makes it stop matching, and a worker
+        that loses the race re-checks the fresh state. A rule that does not settle is reported as stuck.
+        """
+        at = aware_datetime(now) if now is not None else self.clock.now()
+        acted: list[Outcome] = []
+        stuck: dict[DueTimer, StuckTimer] = {}
+        firings: dict[ConversationId, int] = {}
+        while True:
+            # Strictly oldest first: a timer that acts can make an older one due, so start over after it.
+            timer = self._oldest_due(at, batch, stuck)
+            if timer is None:
+                return Sweep(tuple(acted), tuple(stuck.values()))
+            firings[timer.conversation_id] = firings.get(timer.conversation_id, 0) + 1
+            if firings[timer.conversation_id] > self.max_rule_depth:
+                reason = f"time rules fired {self.max_rule_depth} times on it in one sweep: a loop"
+                stuck[timer] = StuckTimer(timer, reason)
+                continue
+            try:
+                outcome, still_due = self._fire(timer)
+            except RuleLoop as loop:
+                stuck[timer] = StuckTimer(timer, str(loop))
+                continue
+            if outcome is not None and outcome.changed:
+                acted.append(outcome)
+            if still_due:
+                reason = f"rule {timer.rule_id} still matches after acting: it must change what it checks"
+                stuck[timer] = StuckTimer(timer, reason)
+
+    def _oldest_due(self, at: datetime, batch: int, skip: Mapping[DueTimer, object]) -> DueTimer | None:
+        after = None
+        while found := self.store.due(aware_datetime(at), limit=batch, after=after):
+            for timer in found:
+                if timer not in skip:
+                    return timer
+            after = found[-1]
+        return None
+
+    def _fire(self, due: DueTimer) -> tuple[Outcome | None, bool]:
+        timer = Timer(due.rule_id, due.due_at)
+        for _ in range(self.attempts):
+            state = self.store.conversation(due.conversation_id)
+            if state is None:
+                return None, False
+            contact = self._contact_of(state)
+            context = self._context(state.inbox_id, max(due.due_at, state.updated_at))
+            handled = fire_timer(
+                state,
+                timer,
+                context,
+                self.rules,
+                contact=contact,
+                max_depth=self.max_rule_depth,
+                rotation=(turns := _Turns(self.store)),
+            )
+            new_state = handled.state or state
+            new_timers = timers(new_state, self.rules, context, contact=contact)
+            try:
+                self.store.append(
+                    new_state,
+                    handled.events,
+                    expected_version=state.version,
+                    timers=new_timers,
+                    rotations=turns.taken,
+                )
+            except ConcurrencyConflict:
+                continue
+            outcome = Outcome(new_state, handled.events, self._follow_ups(handled.follow_ups))
+            return outcome, timer in new_timers and due.due_at <= context.now
+        raise ConcurrencyConflict(
+            f"conversation {due.conversation_id} kept changing; gave up on {due.rule_id}"
+        )
 
     def _name(self, some_id: object) -> str:
         """What people call a user or contact in an activity log; the id itself if it has no name."""
@@ -310,6 +494,12 @@ class Helpdesk:
 
     def execute(self, command: Command) -> Outcome:
         """Run any core command, after checking that a user actor may act on the conversation."""
+        if not isinstance(command, _COMMAND_TYPES):
+            raise InvalidInput(f"execute() takes a command such as Close(...), got {type(command).__name__}")
+        if isinstance(command, ReceiveMessage):
+            self.contact(command.contact_id)
+            self.inbox(command.inbox_id)
+            return self._run(command, external_id=command.external_id)
         user_id = command.actor.user_id
         if user_id is not None:
             self._may_act(self.user(user_id), self.conversation(command.conversation_id))
@@ -320,8 +510,49 @@ class Helpdesk:
         self._may_act(actor, self.conversation(conversation_id))
         return self._run(build(Actor.user(actor.id)))
 
-    def _run(self, command: Command, *, external_id: str | None = None) -> Outcome:
+    def _context(self, inbox_id: InboxId, now: datetime | None = None) -> DecisionContext:
+        return DecisionContext(now or self.clock.now(), self.store.settings(), inbox=self.inbox(inbox_id))
+
+    def _contact_of(self, conversation: Conversation) -> Contact | None:
+        return self.store.contact(conversation.contact_id)
+
+    def _refuse_endless_follow_ups(self, follow_ups: Iterable[FollowUp]) -> None:
+        """Work out the conversations rules would open, and the ones those would open, before anything is
+        saved: a chain that does not end raises RuleLoop while nothing has changed yet."""
+        for each in follow_ups:
+            if not isinstance(each, OpenLinkedConversation):
+                continue
+            command = each.message
+            handled = handle(
+                None,
+                command,
+                self._context(command.inbox_id),
+                self.rules,
+                contact=self.store.contact(command.contact_id),
+                max_depth=self.max_rule_depth,
+                rotation=_Turns(self.store),
+                chain=each.chain,
+            )
+            self._refuse_endless_follow_ups(handled.follow_ups)
+
+    def _follow_ups(self, follow_ups: Iterable[FollowUp]) -> tuple[Outcome, ...]:
+        """Open the linked conversations that rules asked for, once the conversation that asked is saved.
+        (Round-robin needs no follow-up here: the facade gives the engine the store's rotation.)"""
+        return tuple(
+            self._run(each.message, chain=each.chain)
+            for each in follow_ups
+            if isinstance(each, OpenLinkedConversation)
+        )
+
+    def _run(
+        self, command: Command, *, external_id: str | None = None, chain: tuple[RuleId, ...] = ()
+    ) -> Outcome:
         for _ in range(self.attempts):
+            if isinstance(command, ReceiveMessage) and command.linked_from is None:
+                # Another server may have started this contact's conversation since: join it.
+                current = self.store.conversation_between(command.contact_id, command.inbox_id)
+                if current is not None and current != command.conversation_id:
+                    command = attrs.evolve(command, conversation_id=current)
             state = self.store.conversation(command.conversation_id)
             if state is not None:
                 inbox = self.inbox(state.inbox_id)
@@ -330,22 +561,40 @@ class Helpdesk:
             else:
                 raise UnknownConversation(f"no conversation {command.conversation_id} in this account")
             context = DecisionContext(self.clock.now(), self.store.settings(), inbox=inbox)
-            events = decide(state, command, context)
-            if not events:
+            contact_id = state.contact_id if state is not None else getattr(command, "contact_id", None)
+            contact = self.store.contact(contact_id) if contact_id is not None else None
+            handled = handle(
+                state,
+                command,
+                context,
+                self.rules,
+                contact=contact,
+                max_depth=self.max_rule_depth,
+                rotation=(turns := _Turns(self.store)),
+                chain=chain,
+            )
+            if not handled.events:
                 assert state is not None  # only a new conversation's first message has no state
                 return Outcome(state, ())
-            new_state = state
-            for event in events:
-                new_state = evolve(new_state, event)
+            new_state = handled.state
             assert new_state is not None
+            self._refuse_endless_follow_ups(handled.follow_ups)
             expected = state.version if state is not None else 0
+            new_timers = timers(new_state, self.rules, context, contact=contact)
             try:
-                self.store.append(new_state, events, expected_version=expected, external_id=external_id)
+                self.store.append(
+                    new_state,
+                    handled.events,
+                    expected_version=expected,
+                    external_id=external_id,
+                    timers=new_timers,
+                    rotations=turns.taken,
+                )
             except ConcurrencyConflict:
                 continue
             except DuplicateDelivery as duplicate:
                 return Outcome(self.conversation(duplicate.conversation_id), ())
-            return Outcome(new_state, events)
+            return Outcome(new_state, handled.events, self._follow_ups(handled.follow_ups))
         raise ConcurrencyConflict(
             f"conversation {command.conversation_id} kept changing under us; "
             f"gave up after {self.attempts} tries"

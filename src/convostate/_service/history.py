@@ -15,19 +15,37 @@ from convostate._core.events import (
     MessageReceived,
     MessageSent,
     Reopened,
-    ReopenReason,
+    Snoozed,
     Starred,
     Unassigned,
+    Unsnoozed,
     Unstarred,
 )
+from convostate._core.ids import RuleId
 
 
 def _quote(body: str, limit: int = 60) -> str:
     return repr(body if len(body) <= limit else body[: limit - 1] + "…")
 
 
-def summarize(event: Event, timezone: str = "UTC", name: Callable[[object], str] = str) -> str:
-    """One line for an activity log. ``name`` turns a user or contact id into what a person calls it."""
+def summarize(
+    event: Event,
+    timezone: str = "UTC",
+    name: Callable[[object], str] = str,
+    because: Callable[[RuleId], str] = lambda _: "",
+) -> str:
+    """One line for an activity log. ``name`` turns a user or contact id into what a person calls it;
+    ``because`` gives the reason of the rule that caused an event, so the log says why."""
+    line = _summary(event, timezone, name)
+    if event.actor.kind is ActorKind.RULE:
+        assert isinstance(event.actor.id, RuleId)
+        reason = because(event.actor.id)
+        if reason:
+            line += f" ({reason[:1].lower()}{reason[1:].rstrip('.')})"
+    return line
+
+
+def _summary(event: Event, timezone: str, name: Callable[[object], str]) -> str:
     who = _who(event.actor, name)
     match event:
         case ConversationStarted():
@@ -44,7 +62,11 @@ def summarize(event: Event, timezone: str = "UTC", name: Callable[[object], str]
             assigned = ", ".join(sorted(name(user) for user in event.assignees)) or "nobody"
             return f"{who} closed it (assigned: {assigned})"
         case Reopened():
-            return f"{who} reopened it{_why(event, timezone)}"
+            return f"{who} reopened it"
+        case Snoozed():
+            return f"{who} snoozed it until {event.until.in_timezone(timezone).format('YYYY-MM-DD HH:mm zz')}"
+        case Unsnoozed():
+            return f"{who} ended its snooze"
         case Starred() | Unstarred():
             verb = "starred" if isinstance(event, Starred) else "unstarred"
             for_whom = "" if event.actor.id == event.user_id else f" for {name(event.user_id)}"
@@ -58,12 +80,3 @@ def summarize(event: Event, timezone: str = "UTC", name: Callable[[object], str]
 
 def _who(actor: Actor, name: Callable[[object], str]) -> str:
     return f"rule {actor.id}" if actor.kind is ActorKind.RULE else name(actor.id)
-
-
-def _why(event: Reopened, timezone: str) -> str:
-    if event.reason is ReopenReason.BY_USER or event.window_ends_at is None:
-        return ""
-    ended = event.window_ends_at.in_timezone(timezone).format("YYYY-MM-DD HH:mm zz")
-    if event.reason is ReopenReason.CONTACT_WROTE_WITHIN_WINDOW:
-        return f": the contact wrote before the reopen window ended ({ended}), so it returns to its assignees"
-    return f": the contact wrote after the reopen window ended ({ended}), so it goes to Unassigned"

@@ -9,15 +9,20 @@ from convostate._core.errors import InvalidInput
 from convostate._core.events import Event
 from convostate._core.model import Conversation
 from convostate._core.tabs import Tab
-from convostate._ports import Position, TabCount
+from convostate._ports import DueTimer, Position, TabCount
 
 
 @attrs.frozen
 class Outcome:
-    """The conversation after an action, and the events the action recorded (none when it changed nothing)."""
+    """The conversation after an action, and the events the action recorded (none when it changed nothing).
+
+    ``follow_ups`` are what rules did beyond this conversation: a linked conversation they opened, a
+    round-robin assignment.
+    """
 
     conversation: Conversation
     events: tuple[Event, ...]
+    follow_ups: tuple[Outcome, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -39,7 +44,13 @@ def cursor_after(conversation: Conversation) -> str:
 
 def parse_cursor(cursor: str) -> Position:
     activity, separator, conversation_id = cursor.partition("~") if isinstance(cursor, str) else ("", "", "")
-    if not separator or not activity.lstrip("-").isdigit() or not conversation_id:
+    digits = activity.removeprefix("-")
+    if (
+        not separator
+        or not conversation_id
+        or not (digits.isascii() and digits.isdigit())
+        or len(digits) > 20
+    ):
         raise InvalidInput(
             f"{cursor!r} is not a cursor; pass the next_cursor of a Page, or None for the first page"
         )
@@ -63,6 +74,22 @@ class Badges:
     def __getitem__(self, tab: Tab) -> TabCount:
         count: TabCount = getattr(self, tab.value)
         return count
+
+
+@attrs.frozen
+class StuckTimer:
+    """A due time rule that a sweep could not settle, and why: it is reported, not retried in that sweep."""
+
+    timer: DueTimer
+    reason: str
+
+
+@attrs.frozen
+class Sweep:
+    """What ``Helpdesk.run_due`` did: the outcome of each timer that acted, oldest first, and any stuck."""
+
+    acted: tuple[Outcome, ...]
+    stuck: tuple[StuckTimer, ...]
 
 
 @attrs.frozen
