@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pendulum
@@ -759,3 +760,59 @@ def test_every_field_of_the_vocabulary_can_be_read_and_explained() -> None:
     assert reasons["last_inbound_at"].endswith("holds: it is 2026-03-02 09:00 UTC")
     assert reasons["closed_at"].endswith("does not hold: it is unset")
     assert reasons["contact.name"].endswith("it is ''")  # no contact was given
+
+
+# ---------------------------------------------------------------- docs/rules.md stays true
+
+RULES_PAGE = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+
+
+def _table_rows(markdown: str, first_header: str) -> dict[str, list[str]]:
+    """The rows of the table whose first header cell is ``first_header``, by their first cell."""
+    rows: dict[str, list[str]] = {}
+    inside = False
+    for line in markdown.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] == first_header:
+            inside = True
+            continue
+        if inside and not line.startswith("|"):
+            break
+        if inside and not set(cells[0]) <= {"-", " "}:
+            rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def test_the_docs_quote_the_default_rules_as_rules_to_json_writes_them() -> None:
+    page = RULES_PAGE.read_text(encoding="utf-8")
+    quoted = re.search(r"```json\n(\{\n  \"rules\".*?)\n```", page, re.DOTALL)
+
+    assert quoted is not None
+    assert quoted.group(1) == rules_to_json(DEFAULT_RULES)
+
+
+def test_the_docs_tables_are_the_vocabulary() -> None:
+    page = RULES_PAGE.read_text(encoding="utf-8")
+    described = vocabulary()
+
+    fields = _table_rows(page, "field")
+    assert list(fields) == [field["name"] for field in described["fields"]]
+    for field in described["fields"]:
+        kind, operators, description = fields[field["name"]]
+        assert kind.split(" ")[0] == field["type"]
+        assert operators == ", ".join(f"`{op}`" for op in field["operators"])
+        assert description == field["description"]
+    operator_rows = _table_rows(page, "operator")
+    assert list(operator_rows) == [op["name"] for op in described["operators"]]
+    for op in described["operators"]:
+        assert operator_rows[op["name"]] == [", ".join(op["applies_to"]), op["value"], op["description"]]
+    actions = _table_rows(page, "`do`")
+    assert list(actions) == [action["do"] for action in described["actions"]]
+    for action in described["actions"]:
+        assert actions[action["do"]][1] == action["description"]
+        for param in action["params"]:
+            assert f"`{param['name']}`: {param['description']}" in actions[action["do"]][0]
+    for event in described["triggers"]["event"]:
+        assert f"`{event}`" in page
+    for name in described["triggers"]["after"]["fields"]:
+        assert f"`{name}`" in page

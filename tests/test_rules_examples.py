@@ -8,7 +8,9 @@ its users: ``user-2`` is Ana, ``user-3`` is Ben, ``user-4`` is Olga.
 
 from __future__ import annotations
 
+import runpy
 from dataclasses import dataclass
+from pathlib import Path
 
 import pendulum
 import pytest
@@ -824,3 +826,18 @@ def test_a_disabled_default_rule_no_longer_acts() -> None:
     assert outcome.conversation.id == conversation
     assert outcome.conversation.status is Status.CLOSED
     assert outcome.conversation.unread
+
+
+# ---------------------------------------------------------------- the example script
+
+
+def test_the_48_hour_window_and_auto_close_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    script = Path(__file__).resolve().parent.parent / "examples" / "rules_48h_autoclose.py"
+
+    runpy.run_path(str(script), run_name="__main__")
+
+    printed = capsys.readouterr().out
+    assert "swept: Closed by rule:auto-close-after-silence (recorded at Tue 09:30)" in printed
+    assert "swept: Closed by rule:auto-close-after-silence (recorded at Fri 14:40)" in printed
+    assert "open, assigned to nobody" in printed
+    assert "rule unassign-after-reopen-window unassigned Ana" in printed

@@ -6,6 +6,9 @@ lengths; unread counts are counters kept beside them. In the per-user read model
 in a shared tab is the conversation-level unread count corrected by that user's read overrides, so it
 needs no list per user. Query cost depends on the number of inboxes a user sees, not on the number of
 conversations.
+
+Keys are plain strings (ids' text and tabs' values): this runs on every write, and hashing a string is a
+fraction of the cost of hashing an id object or an enum member.
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ from convostate._core.model import Conversation, Inbox
 from convostate._core.tabs import Tab, listing
 from convostate._ports import Position, TabCount
 
-_Key: TypeAlias = tuple[InboxId, Tab, UserId | None]
-"""A list of a tab in an inbox: ``None`` for the shared tabs, the user for the personal ones."""
+_Key: TypeAlias = tuple[str, str, str]
+"""A list of a tab in an inbox: (inbox id, tab, user id or "" for the shared tabs)."""
 _Entry: TypeAlias = tuple[int, str]
 """A conversation's place in a list: (minus its activity in microseconds, its id)."""
+
+_TABS = tuple(Tab)
+_NAME = {tab: tab.value for tab in Tab}  # an enum's .value is a descriptor call; this is a dict hit
 
 
 def position_of(conversation: Conversation) -> _Entry:
@@ -33,61 +39,81 @@ def position_of(conversation: Conversation) -> _Entry:
     return (-(activity.int_timestamp * 1_000_000 + activity.microsecond), conversation.id.value)
 
 
+def _listed_by(conversation: Conversation) -> tuple[Any, ...]:
+    """Everything of a conversation that decides where it is listed and whether it counts as unread."""
+    c = conversation
+    return (c.status, c.assignees, c.starred_by, c.unread, c.read_overrides, c.last_activity_at)
+
+
 class TabIndex:
     def __init__(self) -> None:
         self._lists: dict[_Key, Any] = {}  # each a SortedList of _Entry
         self._unread: dict[_Key, int] = {}
-        self._assigned: dict[tuple[UserId, InboxId], set[ConversationId]] = {}
+        self._assigned: dict[tuple[str, str], set[str]] = {}
 
     def update(self, old: Conversation | None, new: Conversation, inbox: Inbox) -> None:
         """Move ``new`` into the lists and counters that ``old`` (its previous state) was in."""
+        if old is not None and _listed_by(old) == _listed_by(new):
+            return  # a star by one user, a snooze, a version bump: nothing a tab shows has changed
         old_keys, old_unread = self._contributions(old, inbox) if old is not None else ({}, {})
         new_keys, new_unread = self._contributions(new, inbox)
         old_entry, new_entry = (position_of(old) if old else None), position_of(new)
+        lists = self._lists
         for key in old_keys.keys() - new_keys.keys() if old_entry == new_entry else old_keys:
-            self._lists[key].remove(old_entry)
+            lists[key].remove(old_entry)
         for key in new_keys.keys() - old_keys.keys() if old_entry == new_entry else new_keys:
-            self._lists.setdefault(key, SortedList()).add(new_entry)
+            entries = lists.get(key)
+            if entries is None:
+                entries = lists[key] = SortedList()
+            entries.add(new_entry)
+        unread_counts = self._unread
         for key, count in old_unread.items():
-            self._unread[key] -= count
+            unread_counts[key] -= count
         for key, count in new_unread.items():
-            self._unread[key] = self._unread.get(key, 0) + count
-        for user in (old.assignees if old else frozenset()) - new.assignees:
-            self._assigned[(user, new.inbox_id)].discard(new.id)
-        for user in new.assignees:
-            self._assigned.setdefault((user, new.inbox_id), set()).add(new.id)
+            unread_counts[key] = unread_counts.get(key, 0) + count
+        if old is None or old.assignees != new.assignees:
+            inbox_id, conversation_id = new.inbox_id.value, new.id.value
+            for user in (old.assignees if old else frozenset()) - new.assignees:
+                self._assigned[(user.value, inbox_id)].discard(conversation_id)
+            for user in new.assignees:
+                self._assigned.setdefault((user.value, inbox_id), set()).add(conversation_id)
 
     @staticmethod
     def _contributions(conversation: Conversation, inbox: Inbox) -> tuple[dict[_Key, None], dict[_Key, int]]:
         where = listing(conversation, inbox)
+        inbox_id, unread_flag = inbox.id.value, conversation.unread
         keys: dict[_Key, None] = {}
         unread: dict[_Key, int] = {}
         for tab in where.shared:
-            keys[(inbox.id, tab, None)] = None
-            if conversation.unread:
-                unread[(inbox.id, tab, None)] = 1
+            key = (inbox_id, _NAME[tab], "")
+            keys[key] = None
+            if unread_flag:
+                unread[key] = 1
             for user in conversation.read_overrides:
-                unread[(inbox.id, tab, user)] = -1 if conversation.unread else 1
+                unread[(inbox_id, _NAME[tab], user.value)] = -1 if unread_flag else 1
         for tab, users in where.personal:
             for user in users:
-                keys[(inbox.id, tab, user)] = None
+                key = (inbox_id, _NAME[tab], user.value)
+                keys[key] = None
                 if conversation.is_unread_for(user):
-                    unread[(inbox.id, tab, user)] = 1
+                    unread[key] = 1
         return keys, unread
 
     def counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]:
         result = {}
-        for tab in Tab:
+        user = user_id.value
+        for tab in _TABS:
             total = unread = 0
-            for inbox_id in inbox_ids:
+            for inbox in inbox_ids:
+                inbox_id = inbox.value
                 if tab.is_personal:
-                    key: _Key = (inbox_id, tab, user_id)
+                    key = (inbox_id, tab.value, user)
                     total += len(self._lists.get(key, ()))
                     unread += self._unread.get(key, 0)
                 else:
-                    shared: _Key = (inbox_id, tab, None)
+                    shared = (inbox_id, tab.value, "")
                     total += len(self._lists.get(shared, ()))
-                    unread += self._unread.get(shared, 0) + self._unread.get((inbox_id, tab, user_id), 0)
+                    unread += self._unread.get(shared, 0) + self._unread.get((inbox_id, tab.value, user), 0)
             result[tab] = TabCount(total, unread)
         return result
 
@@ -95,11 +121,11 @@ class TabIndex:
         self, tab: Tab, user_id: UserId, inbox_ids: Collection[InboxId], after: Position | None, limit: int
     ) -> list[ConversationId]:
         """Up to ``limit`` conversations of the tab, newest activity first, after the ``after`` position."""
-        owner = user_id if tab.is_personal else None
+        owner = user_id.value if tab.is_personal else ""
         start = (after.newest_first, after.conversation_id) if after is not None else None
         runs: list[Iterator[_Entry]] = []
         for inbox_id in inbox_ids:
-            entries = self._lists.get((inbox_id, tab, owner))
+            entries = self._lists.get((inbox_id.value, tab.value, owner))
             if entries:
                 first = entries.bisect_right(start) if start is not None else 0
                 runs.append(entries.islice(first, first + limit))
@@ -107,7 +133,9 @@ class TabIndex:
         return [ConversationId(conversation_id) for _, conversation_id in merged]
 
     def assigned(self, user_id: UserId, inbox_id: InboxId) -> list[ConversationId]:
-        return sorted(self._assigned.get((user_id, inbox_id), ()), key=lambda cid: cid.value)
+        return [
+            ConversationId(cid) for cid in sorted(self._assigned.get((user_id.value, inbox_id.value), ()))
+        ]
 
     def dump(self) -> dict[str, Any]:
         """Everything the index holds, as plain comparable values (for tests that check nothing changed)."""

@@ -46,7 +46,8 @@ def _an_actor(instance: object, attribute: Any, value: Any) -> None:
 
 @attrs.frozen
 class ReceiveMessage:
-    """The contact wrote. Starts the conversation if it is new; reopens it if it is closed."""
+    """The contact wrote. Starts the conversation if it is new; otherwise adds to it (the rules decide
+    whether a closed conversation reopens)."""
 
     conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
     inbox_id: InboxId = attrs.field(validator=instance_of(InboxId, "InboxId('support')"))

@@ -273,10 +273,6 @@ def _refuse_single_user(inbox: Inbox) -> None:
         )
 
 
-def _in_order(users: frozenset[UserId]) -> list[UserId]:
-    return sorted(users, key=lambda user: user.value)
-
-
 _DECIDERS: dict[type[Any], Callable[[Conversation | None, Any, DecisionContext], tuple[Event, ...]]] = {
     ReceiveMessage: _receive,
     SendReply: _reply,
@@ -323,8 +319,17 @@ def replay(events: Iterable[Event]) -> Conversation | None:
     return reduce(evolve, events, INITIAL_STATE)
 
 
+_FIELD_NAMES = tuple(field.name for field in attrs.fields(Conversation))
+
+
 def _next(state: Conversation, event: Event, **changes: Any) -> Conversation:
-    return attrs.evolve(state, version=state.version + 1, updated_at=event.at, **changes)
+    """``state`` with ``changes``, one version on. (attrs.evolve does the same at twice the cost, and this
+    runs for every event.)"""
+    changes["version"] = state.version + 1
+    changes["updated_at"] = event.at
+    return Conversation(
+        *[changes[name] if name in changes else getattr(state, name) for name in _FIELD_NAMES]
+    )
 
 
 def _received(state: Conversation, event: MessageReceived) -> Conversation:

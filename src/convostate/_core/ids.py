@@ -17,9 +17,20 @@ def _id_text(instance: object, attribute: attrs.Attribute[str], value: Any) -> N
     non_empty_text(f"{type(instance).__name__}.{attribute.name}", value)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class _Id:
     value: str = attrs.field(validator=_id_text)
+
+    # Written out rather than generated: ids are hashed and compared on every write, and these are the
+    # cheapest a Python class can have. Ids of different kinds are never equal, even with the same text.
+    def __eq__(self, other: object) -> bool:
+        return self is other or (other.__class__ is self.__class__ and other.value == self.value)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
 
     def __str__(self) -> str:
         return self.value
@@ -28,31 +39,31 @@ class _Id:
         return f"{type(self).__name__}({self.value!r})"
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class UserId(_Id):
     """Identifies a user (an agent or admin) of the account."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class InboxId(_Id):
     """Identifies an inbox."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class ContactId(_Id):
     """Identifies a contact, the customer on the other side of a conversation."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class ConversationId(_Id):
     """Identifies a conversation."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class MessageId(_Id):
     """Identifies a message inside convostate (the provider's id is ``Message.external_id``)."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class RuleId(_Id):
     """Identifies a rule, recorded as the cause of what the rule did."""

@@ -13,6 +13,7 @@ import pendulum
 from convostate._core.errors import InvalidInput
 
 T = TypeVar("T")
+_UTC = pendulum.UTC
 
 
 def aware_datetime(value: datetime) -> pendulum.DateTime:
@@ -32,8 +33,9 @@ def aware_datetime(value: datetime) -> pendulum.DateTime:
             f"naive datetime {value.isoformat()} has no time zone, so its instant is unknown; pass an aware "
             "one, e.g. pendulum.datetime(2026, 3, 1, 12, tz='UTC') or datetime(..., tzinfo=timezone.utc)"
         )
-    instant = value if isinstance(value, pendulum.DateTime) else pendulum.instance(value)
-    return instant.in_timezone("UTC")
+    if isinstance(value, pendulum.DateTime):
+        return value if value.tzinfo is _UTC else value.in_timezone("UTC")
+    return pendulum.instance(value).in_timezone("UTC")
 
 
 def optional_aware_datetime(value: datetime | None) -> pendulum.DateTime | None:

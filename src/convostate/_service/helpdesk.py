@@ -134,6 +134,7 @@ class Helpdesk:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.mailer: Mailer = mailer if mailer is not None else OutboxMailer()
         self.ids: IdGenerator = ids if ids is not None else RandomIds()
+        self._actors: dict[UserId, Actor] = {}
         self.rules: RuleSet = check_type("rules", rules, RuleSet, "DEFAULT_RULES") if rules else DEFAULT_RULES
         self.attempts = check_type("attempts", attempts, int, "5")
         self.max_rule_depth = check_type("max_rule_depth", max_rule_depth, int, "8")
@@ -506,9 +507,15 @@ class Helpdesk:
         return self._run(command)
 
     def _act(self, by: UserId, conversation_id: ConversationId, build: Callable[[Actor], Command]) -> Outcome:
-        actor = self.user(by)
-        self._may_act(actor, self.conversation(conversation_id))
-        return self._run(build(Actor.user(actor.id)))
+        user = self.user(by)
+        conversation = self.conversation(conversation_id)
+        inbox = self.inbox(conversation.inbox_id)
+        if not (user.is_admin or user.id in inbox.members):
+            raise self._not_a_member(user, conversation)
+        actor = self._actors.get(user.id)
+        if actor is None:
+            actor = self._actors[user.id] = Actor.user(user.id)
+        return self._run(build(actor), loaded=(conversation, inbox))
 
     def _context(self, inbox_id: InboxId, now: datetime | None = None) -> DecisionContext:
         return DecisionContext(now or self.clock.now(), self.store.settings(), inbox=self.inbox(inbox_id))
@@ -545,16 +552,25 @@ class Helpdesk:
         )
 
     def _run(
-        self, command: Command, *, external_id: str | None = None, chain: tuple[RuleId, ...] = ()
+        self,
+        command: Command,
+        *,
+        external_id: str | None = None,
+        chain: tuple[RuleId, ...] = (),
+        loaded: tuple[Conversation, Inbox] | None = None,
     ) -> Outcome:
+        """Decide and save ``command``, deciding again on fresh state when another writer saved first.
+        ``loaded`` is the conversation and inbox the caller just read, used for the first attempt."""
+        state: Conversation | None
         for _ in range(self.attempts):
             if isinstance(command, ReceiveMessage) and command.linked_from is None:
                 # Another server may have started this contact's conversation since: join it.
                 current = self.store.conversation_between(command.contact_id, command.inbox_id)
                 if current is not None and current != command.conversation_id:
                     command = attrs.evolve(command, conversation_id=current)
-            state = self.store.conversation(command.conversation_id)
-            if state is not None:
+            if loaded is not None:
+                (state, inbox), loaded = loaded, None
+            elif (state := self.store.conversation(command.conversation_id)) is not None:
                 inbox = self.inbox(state.inbox_id)
             elif isinstance(command, ReceiveMessage):
                 inbox = self.inbox(command.inbox_id)
@@ -609,9 +625,12 @@ class Helpdesk:
         return user
 
     def _may_act(self, user: User, conversation: Conversation) -> None:
-        if user.is_admin or user.id in self.inbox(conversation.inbox_id).members:
-            return
-        raise PermissionDenied(
+        if not (user.is_admin or user.id in self.inbox(conversation.inbox_id).members):
+            raise self._not_a_member(user, conversation)
+
+    @staticmethod
+    def _not_a_member(user: User, conversation: Conversation) -> PermissionDenied:
+        return PermissionDenied(
             f"{user.name} ({user.id}) is not a member of inbox {conversation.inbox_id}; "
             "an admin can add them to it"
         )

@@ -153,10 +153,11 @@ def cascade(
     while pending:
         event, causes = pending.popleft()
         assert state is not None
-        for rule in rules.active():
-            if not isinstance(rule.trigger, OnEvent) or rule.trigger.event != type(event).__name__:
-                continue
-            if not evaluate(rule.conditions, Subject(state, event, contact), context):
+        subject = Subject(state, event, contact)
+        for rule in rules.triggered_by(type(event).__name__):
+            if subject.conversation is not state:
+                subject = Subject(state, event, contact)
+            if not evaluate(rule.conditions, subject, context):
                 continue
             state, produced, more = _apply(rule, state, event, context, rotation)
             if more and len(causes) >= max_depth:
@@ -216,10 +217,9 @@ def timers(
     conditions hold at that instant. Nothing but a new state can change them, so a store keeps them with
     the state and a sweep needs only the ones due."""
     found = []
-    for rule in rules.active():
+    for rule in rules.timed():
         trigger = rule.trigger
-        if not isinstance(trigger, AfterTime):
-            continue
+        assert isinstance(trigger, AfterTime)
         start = getattr(state, trigger.field)
         if start is None:
             continue

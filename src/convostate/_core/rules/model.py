@@ -319,6 +319,27 @@ class RuleSet:
     """An ordered set of rules: by priority, highest first, then by id. Rules are replaced by id."""
 
     rules: tuple[Rule, ...] = attrs.field(converter=_ordered)
+    _on_event: dict[str, tuple[Rule, ...]] = attrs.field(init=False, repr=False, eq=False)
+    _on_time: tuple[Rule, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Looked up for every event of every command: indexed once here rather than scanned each time.
+        on_event: dict[str, list[Rule]] = {}
+        for rule in self.active():
+            if isinstance(rule.trigger, OnEvent):
+                on_event.setdefault(rule.trigger.event, []).append(rule)
+        object.__setattr__(self, "_on_event", {event: tuple(rules) for event, rules in on_event.items()})
+        object.__setattr__(
+            self, "_on_time", tuple(r for r in self.active() if isinstance(r.trigger, AfterTime))
+        )
+
+    def triggered_by(self, event_type: str) -> tuple[Rule, ...]:
+        """The enabled rules that run on events of ``event_type``, in order."""
+        return self._on_event.get(event_type, ())
+
+    def timed(self) -> tuple[Rule, ...]:
+        """The enabled time rules, in order."""
+        return self._on_time
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
