@@ -417,6 +417,33 @@ class StoreConformance:
         assert _snapshot(account, [winner.id, state.id]) == before
         assert account.conversation_between(winner.contact_id, SUPPORT.id) == winner.id
 
+    def test_a_follow_up_linked_to_the_current_conversation_takes_over_its_contact_and_inbox(
+        self, account: Store
+    ) -> None:
+        first = _start(account, "c-1", SUPPORT, at(0))
+        follow_up = attrs.evolve(
+            _first_message("c-1-followup", SUPPORT, contact=first.contact_id), linked_from=first.id
+        )
+        linked = _save(account, None, follow_up, at(1))
+        assert linked.linked_from == first.id
+        assert account.conversation_between(first.contact_id, SUPPORT.id) == linked.id
+        assert account.conversation(first.id) == first
+
+    def test_a_follow_up_linked_to_an_older_conversation_is_a_conflict(self, account: Store) -> None:
+        first = _start(account, "c-1", SUPPORT, at(0))
+        newer = _save(
+            account,
+            None,
+            attrs.evolve(_first_message("c-2", SUPPORT, contact=first.contact_id), linked_from=first.id),
+            at(1),
+        )
+        stale = attrs.evolve(_first_message("c-3", SUPPORT, contact=first.contact_id), linked_from=first.id)
+        state, events = _decided(None, stale, at(2), SUPPORT, SHARED)
+        with pytest.raises(ConcurrencyConflict):
+            account.append(state, events, expected_version=0)
+        assert account.conversation_between(first.contact_id, SUPPORT.id) == newer.id
+        assert account.conversation(state.id) is None
+
     def test_the_same_contact_may_start_a_conversation_in_another_inbox(self, account: Store) -> None:
         in_support = _start(account, "c-1", SUPPORT, at(0))
         command = _first_message("c-2", SALES, contact=in_support.contact_id)

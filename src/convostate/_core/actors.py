@@ -18,11 +18,11 @@ class ActorKind(enum.Enum):
 
 
 _ID_TYPE = {ActorKind.USER: UserId, ActorKind.CONTACT: ContactId, ActorKind.RULE: RuleId}
+_ID_CHECK = {kind: instance_of(id_type, f"{id_type.__name__}('x')") for kind, id_type in _ID_TYPE.items()}
 
 
-def _matching_id(instance: Actor, _attribute: object, value: Any) -> None:
-    expected = _ID_TYPE[instance.kind]
-    instance_of(expected, f"{expected.__name__}('x')")(instance, attrs.fields(Actor).id, value)
+def _matching_id(instance: Actor, attribute: Any, value: Any) -> None:
+    _ID_CHECK[instance.kind](instance, attribute, value)
 
 
 @attrs.frozen

@@ -327,9 +327,8 @@ def _next(state: Conversation, event: Event, **changes: Any) -> Conversation:
     runs for every event.)"""
     changes["version"] = state.version + 1
     changes["updated_at"] = event.at
-    return Conversation(
-        *[changes[name] if name in changes else getattr(state, name) for name in _FIELD_NAMES]
-    )
+    values = [changes[name] if name in changes else getattr(state, name) for name in _FIELD_NAMES]
+    return Conversation(*values)
 
 
 def _received(state: Conversation, event: MessageReceived) -> Conversation:

@@ -27,7 +27,7 @@ class _Id:
         return self is other or (other.__class__ is self.__class__ and other.value == self.value)
 
     def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
+        return self is not other and (other.__class__ is not self.__class__ or other.value != self.value)
 
     def __hash__(self) -> int:
         return hash(self.value)
