@@ -427,12 +427,12 @@ BAD_DOCUMENTS: list[tuple[str, object, list[str]]] = [
     (
         "a priority that is not a whole number",
         _doc(priority="high"),
-        ["rule r1", "priority must be a whole number, got 'high'"],
+        ["rule r1: priority: must be a whole number", "got 'high'"],
     ),
     (
         "a fractional priority",
         _doc(priority=1.5),
-        ["rule r1", "priority must be a whole number, got 1.5"],
+        ["rule r1: priority: must be a whole number", "got 1.5"],
     ),
     (
         "enabled that is not a boolean",

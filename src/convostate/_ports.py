@@ -8,7 +8,9 @@ that any store can run against itself.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -67,6 +69,43 @@ class Position:
 
     newest_first: int
     conversation_id: str
+
+
+@attrs.frozen
+class OutgoingEmail:
+    """An email in the store's outbox: queued before the first attempt to send it, so it is never lost, and
+    kept until it is sent (``sent_at``), however many attempts fail on the way.
+
+    ``message`` is the whole email as bytes (``EmailMessage.as_bytes()``), so any store can keep it in a
+    binary column; :meth:`parsed` gives it back as an ``EmailMessage``. Its ``Message-ID`` header is fixed
+    when the email is built, so every attempt sends the same one.
+    """
+
+    id: str
+    conversation_id: ConversationId
+    requested_by: UserId
+    message: bytes
+    created_at: pendulum.DateTime
+    attempts: int = 0
+    """How many times sending it was tried, the successful attempt included."""
+    last_error: str | None = None
+    """What the latest failed attempt raised; None if no attempt has failed."""
+    last_attempt_at: pendulum.DateTime | None = None
+    """When sending it was last tried (the ``at`` of ``email_sent`` or ``email_failed``)."""
+    sent_at: pendulum.DateTime | None = None
+    """When the mailer accepted it; None while it is pending."""
+    claimed_until: pendulum.DateTime | None = None
+    """While a worker is sending it (``Store.claim_email``), until when; other workers leave it alone."""
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None
+
+    def parsed(self) -> EmailMessage:
+        """The email, as the ``EmailMessage`` the mailer sends."""
+        parsed = message_from_bytes(self.message, policy=default_policy)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
 
 
 class Store(Protocol):
@@ -128,6 +167,41 @@ class Store(Protocol):
 
     def rotation(self, rule_id: RuleId) -> int:
         """How many turns a round-robin rule has given so far (``append(rotations=...)`` records more)."""
+        ...
+
+    # The outbox: emails (exports) kept until they are sent.
+    def enqueue_email(self, email: OutgoingEmail) -> None:
+        """Keep ``email`` until it is sent. An id already in the outbox (sent or not) is refused with
+        :class:`~convostate.InvalidInput` and changes nothing."""
+        ...
+
+    def outgoing_email(self, email_id: str) -> OutgoingEmail | None:
+        """The email with this id, pending or sent; None if there is none."""
+        ...
+
+    def pending_emails(self, limit: int) -> Sequence[OutgoingEmail]:
+        """At most ``limit`` emails not sent yet (claimed or not), oldest ``created_at`` first, emails created
+        at the same instant in the order they were enqueued."""
+        ...
+
+    def claim_email(
+        self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
+    ) -> OutgoingEmail | None:
+        """Atomically claim a pending email for one worker to send, until ``until``: the claimed email, or
+        None if it is sent, unknown, or claimed by another worker past ``at``. (With SQL:
+        ``UPDATE ... WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= :at)``.)"""
+        ...
+
+    def email_sent(self, email_id: str, at: pendulum.DateTime) -> None:
+        """The mailer accepted the email at ``at``: it leaves the pending emails for good, with one more
+        attempt counted. Marking a sent email sent again, or failed, changes nothing; an unknown id is
+        refused with :class:`~convostate.InvalidInput`."""
+        ...
+
+    def email_failed(self, email_id: str, at: pendulum.DateTime, error: str) -> None:
+        """An attempt to send the email failed with ``error``: it stays pending, with one more attempt
+        counted, ``last_error`` set and its claim released, to be retried. An unknown id is refused with
+        :class:`~convostate.InvalidInput`."""
         ...
 
 

@@ -11,6 +11,7 @@ import copy
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+import attrs
 import pendulum
 from sortedcontainers import SortedList
 
@@ -21,7 +22,7 @@ from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, Use
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
 from convostate._core.rules.engine import Timer
 from convostate._core.tabs import Tab
-from convostate._ports import DueTimer, DuplicateDelivery, Position, TabCount
+from convostate._ports import DueTimer, DuplicateDelivery, OutgoingEmail, Position, TabCount
 
 
 def _microseconds(instant: pendulum.DateTime) -> int:
@@ -47,6 +48,7 @@ class MemoryStore:
         self._timers: dict[ConversationId, tuple[Timer, ...]] = {}
         self._due: Any = SortedList()  # of (due microseconds, conversation id, rule id)
         self._rotations: dict[RuleId, int] = {}
+        self._outbox: dict[str, OutgoingEmail] = {}  # in the order enqueued
 
     def add_user(self, user: User) -> None:
         email = user.email.casefold()
@@ -174,6 +176,50 @@ class MemoryStore:
     def rotation(self, rule_id: RuleId) -> int:
         return self._rotations.get(rule_id, 0)
 
+    def enqueue_email(self, email: OutgoingEmail) -> None:
+        if email.id in self._outbox:
+            raise InvalidInput(f"an email with id {email.id} is already in the outbox; ids are never reused")
+        self._outbox[email.id] = email
+
+    def outgoing_email(self, email_id: str) -> OutgoingEmail | None:
+        return self._outbox.get(email_id)
+
+    def pending_emails(self, limit: int) -> Sequence[OutgoingEmail]:
+        pending = [email for email in self._outbox.values() if email.sent_at is None]
+        pending.sort(key=lambda email: _microseconds(email.created_at))  # stable: ties stay in enqueue order
+        return pending[:limit]
+
+    def claim_email(
+        self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
+    ) -> OutgoingEmail | None:
+        email = self._outbox.get(email_id)
+        if email is None or email.sent_at is not None:
+            return None
+        if email.claimed_until is not None and email.claimed_until > at:
+            return None
+        claimed = self._outbox[email_id] = attrs.evolve(email, claimed_until=until)
+        return claimed
+
+    def email_sent(self, email_id: str, at: pendulum.DateTime) -> None:
+        email = self._outgoing(email_id)
+        if email.sent_at is None:
+            self._outbox[email_id] = attrs.evolve(
+                email, attempts=email.attempts + 1, last_attempt_at=at, sent_at=at, claimed_until=None
+            )
+
+    def email_failed(self, email_id: str, at: pendulum.DateTime, error: str) -> None:
+        email = self._outgoing(email_id)
+        if email.sent_at is None:
+            self._outbox[email_id] = attrs.evolve(
+                email, attempts=email.attempts + 1, last_error=error, last_attempt_at=at, claimed_until=None
+            )
+
+    def _outgoing(self, email_id: str) -> OutgoingEmail:
+        email = self._outbox.get(email_id)
+        if email is None:
+            raise InvalidInput(f"no email {email_id} in the outbox")
+        return email
+
     def _set_timers(self, conversation_id: ConversationId, timers: tuple[Timer, ...]) -> None:
         for timer in self._timers.pop(conversation_id, ()):
             self._due.remove(_due_key(DueTimer(timer.due_at, conversation_id, timer.rule_id)))
@@ -197,5 +243,6 @@ class MemoryStore:
                 "index": self._index.dump(),
                 "timers": self._timers,
                 "rotations": self._rotations,
+                "outbox": self._outbox,
             }
         )

@@ -58,12 +58,12 @@ def rules_from_toml(text: str) -> RuleSet:
 
 def rules_from_data(document: object) -> RuleSet:
     """Read rules from parsed JSON or TOML (dicts, lists, strings, numbers, booleans)."""
-    if (
-        not isinstance(document, Mapping)
-        or set(document) != {"rules"}
-        or not isinstance(document["rules"], list)
-    ):
-        raise InvalidInput('a rules document is {"rules": [ ... ]}: an object with one key, "rules", a list')
+    shape = 'a rules document is {"rules": [ ... ]}: an object with one key, "rules", a list'
+    if not isinstance(document, Mapping) or not isinstance(document.get("rules"), list):
+        raise InvalidInput(shape)
+    unknown = sorted(str(key) for key in document if key != "rules")
+    if unknown:
+        raise InvalidInput(f"unknown top-level keys {unknown}; {shape}")
     rules = []
     for number, entry in enumerate(document["rules"], start=1):
         name = entry.get("id", f"#{number}") if isinstance(entry, Mapping) else f"#{number}"
@@ -112,7 +112,7 @@ def _rule(entry: object) -> Rule:
         _at("trigger", _trigger, data["trigger"]),
         tuple(_at(f"actions[{n}]", _action, action) for n, action in enumerate(actions)),
         _at("conditions", _conditions, data.get("conditions", {"all": []})),
-        priority=data.get("priority", 0),
+        priority=_at("priority", _whole_number, data.get("priority", 0)),
         enabled=_at("enabled", _bool, data.get("enabled", True)),
         description=_at("description", _text, "description", data.get("description", ""), True),
     )
@@ -157,6 +157,12 @@ def _action(entry: object) -> Action:
 def _text(name: str, value: object, empty: bool = False) -> str:
     if not isinstance(value, str) or (not empty and not value.strip()):
         raise InvalidInput(f"{name} must be {'text' if empty else 'non-empty text'}, got {value!r}")
+    return value
+
+
+def _whole_number(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"must be a whole number (higher runs first), got {value!r}")
     return value
 
 

@@ -76,6 +76,7 @@ _TIME_FIELDS = {
     "last_outbound_at": "when the team last replied",
     "last_activity_at": "when the last message arrived or was sent",
     "snoozed_until": "when a snooze ends (unset when not snoozed)",
+    "updated_at": "when anything last happened to it: a message, an assignment, a status change",
 }
 
 FIELDS: dict[str, Field] = {
