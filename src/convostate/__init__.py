@@ -125,11 +125,14 @@ from convostate._ports import DueTimer as DueTimer
 from convostate._ports import DuplicateDelivery as DuplicateDelivery
 from convostate._ports import IdGenerator as IdGenerator
 from convostate._ports import Mailer as Mailer
+from convostate._ports import OutgoingEmail as OutgoingEmail
 from convostate._ports import Position as Position
 from convostate._ports import Store as Store
 from convostate._ports import TabCount as TabCount
 from convostate._service.helpdesk import Helpdesk as Helpdesk
 from convostate._service.results import Badges as Badges
+from convostate._service.results import Delivery as Delivery
+from convostate._service.results import ExportResult as ExportResult
 from convostate._service.results import HistoryEntry as HistoryEntry
 from convostate._service.results import Outcome as Outcome
 from convostate._service.results import Page as Page
@@ -172,11 +175,13 @@ __all__ = [
     "ConversationStarted",
     "ConvostateError",
     "DecisionContext",
+    "Delivery",
     "Direction",
     "DueTimer",
     "DuplicateDelivery",
     "Event",
     "ExportDisabled",
+    "ExportResult",
     "Handled",
     "Helpdesk",
     "HistoryEntry",
@@ -204,6 +209,7 @@ __all__ = [
     "OpenLinkedConversation",
     "OutboxMailer",
     "Outcome",
+    "OutgoingEmail",
     "Page",
     "PermissionDenied",
     "Position",

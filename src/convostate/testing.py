@@ -27,6 +27,7 @@ To clean up after each test (drop a database, close a connection), override the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from email.message import EmailMessage
 from typing import Final
 
 import attrs
@@ -54,6 +55,7 @@ from convostate import (
     InvalidInput,
     MarkRead,
     MessageId,
+    OutgoingEmail,
     Position,
     ReadModel,
     ReceiveMessage,
@@ -231,6 +233,29 @@ def _listed(
 
 def _counts(store: Store, user: UserId, inboxes: Iterable[Inbox] = (SUPPORT,)) -> dict[Tab, TabCount]:
     return store.tab_counts(user, [inbox.id for inbox in inboxes])
+
+
+def _outgoing(email_id: str, conversation: Conversation, created_at: pendulum.DateTime) -> OutgoingEmail:
+    """An email to ben about ``conversation``, as the application service queues an export."""
+    message = EmailMessage()
+    message["From"] = "convostate@example.com"
+    message["To"] = "ben@example.com"
+    message["Subject"] = f"Export of conversation {conversation.id}"
+    message["Message-ID"] = f"<{email_id}.convostate@example.com>"
+    message.set_content("Attached.")
+    message.add_attachment(b"sent_at,body\r\n", maintype="text", subtype="csv", filename="c.csv")
+    return OutgoingEmail(email_id, conversation.id, BEN, message.as_bytes(), created_at)
+
+
+def _kept(store: Store, email_id: str) -> OutgoingEmail:
+    email = store.outgoing_email(email_id)
+    if email is None:
+        raise AssertionError(f"the store lost email {email_id}")
+    return email
+
+
+def _pending(store: Store, limit: int = 100) -> list[str]:
+    return [email.id for email in store.pending_emails(limit)]
 
 
 def _snapshot(store: Store, conversation_ids: Sequence[ConversationId]) -> list[object]:
@@ -791,3 +816,94 @@ class StoreConformance:
         with pytest.raises(ConcurrencyConflict):
             account.append(state, (), expected_version=state.version + 1, rotations={rule: 1})
         assert account.rotation(rule) == 0
+
+    # ------------------------------------------------------------ the outbox
+
+    def test_a_new_store_has_no_emails(self, store: Store) -> None:
+        assert list(store.pending_emails(10)) == []
+        assert store.outgoing_email("email-1") is None
+
+    def test_an_enqueued_email_is_kept_whole_and_pending(self, account: Store) -> None:
+        email = _outgoing("email-1", _start(account, "c-1", SUPPORT, at(0)), at(1))
+        account.enqueue_email(email)
+        kept = account.outgoing_email("email-1")
+        assert kept == email
+        assert kept.message == email.message
+        assert kept.parsed()["Message-ID"] == "<email-1.convostate@example.com>"
+        assert list(account.pending_emails(10)) == [email]
+
+    def test_pending_emails_are_listed_oldest_first_up_to_the_limit(self, account: Store) -> None:
+        conversation = _start(account, "c-1", SUPPORT, at(0))
+        for email_id, minutes in [("e-a", 30), ("e-b", 10), ("e-c", 20), ("e-d", 10)]:
+            account.enqueue_email(_outgoing(email_id, conversation, at(minutes)))
+        assert _pending(account) == ["e-b", "e-d", "e-c", "e-a"]  # e-b and e-d: in the order enqueued
+        assert _pending(account, limit=2) == ["e-b", "e-d"]
+
+    def test_an_email_id_is_enqueued_once_even_after_it_was_sent(self, account: Store) -> None:
+        conversation = _start(account, "c-1", SUPPORT, at(0))
+        first = _outgoing("email-1", conversation, at(1))
+        account.enqueue_email(first)
+        with pytest.raises(InvalidInput):
+            account.enqueue_email(_outgoing("email-1", conversation, at(2)))
+        assert account.outgoing_email("email-1") == first
+        assert list(account.pending_emails(10)) == [first]
+        account.email_sent("email-1", at(3))
+        with pytest.raises(InvalidInput):
+            account.enqueue_email(first)
+        assert _pending(account) == []
+
+    def test_a_sent_email_leaves_the_pending_emails_for_good(self, account: Store) -> None:
+        conversation = _start(account, "c-1", SUPPORT, at(0))
+        account.enqueue_email(email := _outgoing("email-1", conversation, at(1)))
+        account.enqueue_email(_outgoing("email-2", conversation, at(2)))
+        account.email_sent("email-1", at(5))
+        sent = account.outgoing_email("email-1")
+        assert sent == attrs.evolve(email, attempts=1, last_attempt_at=at(5), sent_at=at(5))
+        assert sent.is_sent
+        assert _pending(account) == ["email-2"]
+        account.email_failed("email-1", at(6), "a late failure from a worker whose claim had ended")
+        account.email_sent("email-1", at(7))
+        assert account.claim_email("email-1", at(8), at(18)) is None
+        assert account.outgoing_email("email-1") == sent
+        assert _pending(account) == ["email-2"]
+
+    def test_a_failed_email_stays_pending_with_its_attempts_and_last_error(self, account: Store) -> None:
+        email = _outgoing("email-1", _start(account, "c-1", SUPPORT, at(0)), at(1))
+        account.enqueue_email(email)
+        account.email_failed("email-1", at(2), "ConnectionRefusedError: no mail server")
+        account.email_failed("email-1", at(3), "TimeoutError: timed out")
+        failed = attrs.evolve(email, attempts=2, last_error="TimeoutError: timed out", last_attempt_at=at(3))
+        assert account.outgoing_email("email-1") == failed
+        assert list(account.pending_emails(10)) == [failed]
+        account.email_sent("email-1", at(4))
+        assert account.outgoing_email("email-1") == attrs.evolve(
+            failed, attempts=3, last_attempt_at=at(4), sent_at=at(4)
+        )
+        assert _pending(account) == []
+
+    def test_a_claimed_email_is_not_claimed_again_until_the_claim_ends(self, account: Store) -> None:
+        email = _outgoing("email-1", _start(account, "c-1", SUPPORT, at(0)), at(1))
+        account.enqueue_email(email)
+        assert account.claim_email("email-1", at(2), at(12)) == attrs.evolve(email, claimed_until=at(12))
+        assert account.claim_email("email-1", at(5), at(15)) is None
+        assert _pending(account) == ["email-1"]  # claimed, and still pending until it is sent
+        assert account.claim_email("email-1", at(12), at(22)) == attrs.evolve(email, claimed_until=at(22))
+
+    def test_an_attempt_releases_the_claim(self, account: Store) -> None:
+        conversation = _start(account, "c-1", SUPPORT, at(0))
+        account.enqueue_email(_outgoing("email-1", conversation, at(1)))
+        account.claim_email("email-1", at(2), at(12))
+        account.email_failed("email-1", at(3), "TimeoutError: timed out")
+        assert _kept(account, "email-1").claimed_until is None
+        assert account.claim_email("email-1", at(4), at(14)) is not None
+        account.email_sent("email-1", at(5))
+        assert _kept(account, "email-1").claimed_until is None
+
+    def test_an_unknown_email_cannot_be_claimed_or_marked(self, account: Store) -> None:
+        assert account.claim_email("email-1", at(0), at(10)) is None
+        with pytest.raises(InvalidInput):
+            account.email_sent("email-1", at(0))
+        with pytest.raises(InvalidInput):
+            account.email_failed("email-1", at(0), "TimeoutError: timed out")
+        assert account.outgoing_email("email-1") is None
+        assert _pending(account) == []

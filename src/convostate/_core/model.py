@@ -27,7 +27,10 @@ from convostate._core.validate import (
     text,
 )
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+"""An address a mail server accepts as it is (RFC 5322's dot-atom), so every user can receive exports."""
 
 
 class Role(enum.Enum):

@@ -36,6 +36,7 @@ from convostate._core.commands import (
 from convostate._core.decider import DecisionContext
 from convostate._core.errors import (
     ConcurrencyConflict,
+    ExportDisabled,
     InvalidInput,
     PermissionDenied,
     SingleUserInbox,
@@ -63,10 +64,13 @@ from convostate._core.rules.engine import (
 from convostate._core.rules.model import RuleSet
 from convostate._core.tabs import Tab
 from convostate._core.validate import aware_datetime, check_type, non_empty_text
-from convostate._ports import Clock, DueTimer, DuplicateDelivery, IdGenerator, Mailer, Store
+from convostate._ports import Clock, DueTimer, DuplicateDelivery, IdGenerator, Mailer, OutgoingEmail, Store
+from convostate._service.export import DEFAULT_SENDER, SEND_CLAIM, contact_label, email_address, export_email
 from convostate._service.history import summarize
 from convostate._service.results import (
     Badges,
+    Delivery,
+    ExportResult,
     HistoryEntry,
     Outcome,
     Page,
@@ -129,6 +133,7 @@ class Helpdesk:
         rules: RuleSet | None = None,
         attempts: int = DEFAULT_ATTEMPTS,
         max_rule_depth: int = DEFAULT_MAX_DEPTH,
+        sender: str = DEFAULT_SENDER,
     ) -> None:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -140,6 +145,9 @@ class Helpdesk:
         self.max_rule_depth = check_type("max_rule_depth", max_rule_depth, int, "8")
         if attempts < 1 or max_rule_depth < 1:
             raise InvalidInput("attempts and max_rule_depth must be at least 1")
+        self._sender = email_address("sender", sender)
+        self.sender = sender
+        """The ``From`` address of the emails convostate sends (exports)."""
 
     # ------------------------------------------------------------------ the account directory
 
@@ -490,6 +498,106 @@ class Helpdesk:
         elif isinstance(some_id, ContactId):
             found = self.store.contact(some_id)
         return found.name if found is not None and found.name else str(some_id)
+
+    # ------------------------------------------------------------------ exports
+
+    def export(self, conversation_id: ConversationId, *, by: UserId) -> ExportResult:
+        """Email the conversation to ``by``'s address, as a CSV attachment named ``<conversation id>.csv``.
+
+        Members of the conversation's inbox and admins may export it; when an admin has turned exports off
+        (``exports_enabled=False``) it raises :class:`ExportDisabled` (a :class:`PermissionDenied`), and
+        nothing is queued. The email is queued in the store's outbox first, so it is never lost, then sent
+        at once. A failed send does not raise: the result says it was not delivered, and
+        :meth:`deliver_pending` retries it.
+        """
+        user = self.user(by)
+        conversation = self.conversation(conversation_id)
+        self._may_act(user, conversation)
+        settings = self.store.settings()
+        if not settings.exports_enabled:
+            raise ExportDisabled(
+                "exports are turned off for this account; an admin must enable them: "
+                "helpdesk.update_settings(by=<an admin's user id>, exports_enabled=True)"
+            )
+        recipient = email_address(f"the email of {user.name} ({user.id})", user.email)
+        names: dict[Actor, str] = {}
+
+        def author(actor: Actor) -> str:
+            if actor not in names:
+                names[actor] = self._author(actor)
+            return names[actor]
+
+        now = aware_datetime(self.clock.now())  # in UTC, like every instant convostate keeps
+        export_id = self.ids.new_id("export")
+        message = export_email(
+            export_id=export_id,
+            conversation_id=conversation.id,
+            events=self.store.events(conversation.id),
+            contact_name=author(Actor.contact(conversation.contact_id)),
+            sender=self._sender,
+            recipient_name=user.name,
+            recipient=recipient,
+            timezone=settings.timezone,
+            now=now,
+            author=author,
+        )
+        email = OutgoingEmail(export_id, conversation.id, user.id, message.as_bytes(), now)
+        self.store.enqueue_email(email)
+        attempt = self._send(email.id)
+        if attempt is None:  # another worker picked it up first (deliver_pending): it sends it
+            stored = self.store.outgoing_email(email.id)
+            return ExportResult(stored if stored is not None else email)
+        return ExportResult(*attempt)
+
+    def deliver_pending(self, limit: int = 100) -> Delivery:
+        """Send the emails still in the outbox, oldest first, at most ``limit``: call it from the host's
+        scheduler, like :meth:`run_due`. Each is tried once per call; one that fails again stays pending.
+
+        convostate never sends an email twice: a worker claims an email before sending it (so several
+        workers can run this at once), and marks it sent as soon as the mailer accepts it. One window is
+        left, as with any outbox: if the process dies, or the store fails, after the mail server accepted
+        an email and before it is marked sent, the email is sent again once the claim ends (``SEND_CLAIM``,
+        ten minutes). Both copies carry the same ``Message-ID``, so a receiving server can drop the second.
+        """
+        check_type("limit", limit, int, "100")
+        if limit < 1:
+            raise InvalidInput(f"limit must be at least 1, got {limit}")
+        sent: list[OutgoingEmail] = []
+        failed: list[OutgoingEmail] = []
+        for pending in self.store.pending_emails(limit):
+            attempt = self._send(pending.id)
+            if attempt is not None:
+                stored, error = attempt
+                (sent if error is None else failed).append(stored)
+        return Delivery(tuple(sent), tuple(failed))
+
+    def _send(self, email_id: str) -> tuple[OutgoingEmail, str | None] | None:
+        """Claim, send and mark one email: the email as stored afterwards and the error of a failed attempt
+        (None if it was sent); None when it is sent already or another worker holds it."""
+        now = aware_datetime(self.clock.now())
+        claimed = self.store.claim_email(email_id, now, now + SEND_CLAIM)
+        if claimed is None:
+            return None
+        error: str | None = None
+        try:
+            self.mailer.send(claimed.parsed())
+        except Exception as failure:  # whatever the mailer raises is a failed attempt, to retry
+            error = f"{type(failure).__name__}: {failure}"
+            self.store.email_failed(email_id, aware_datetime(self.clock.now()), error)
+        else:
+            self.store.email_sent(email_id, aware_datetime(self.clock.now()))
+        stored = self.store.outgoing_email(email_id)
+        assert stored is not None
+        return stored, error
+
+    def _author(self, actor: Actor) -> str:
+        """Who wrote a message, in an export: a user's name, a contact's name (or phone or email), a rule's
+        id."""
+        if isinstance(actor.id, ContactId):
+            contact = self.store.contact(actor.id)
+            if contact is not None:
+                return contact_label(contact.name, contact.phone, contact.email, str(contact.id))
+        return self._name(actor.id)
 
     # ------------------------------------------------------------------ plumbing
 

@@ -9,7 +9,7 @@ from convostate._core.errors import InvalidInput
 from convostate._core.events import Event
 from convostate._core.model import Conversation
 from convostate._core.tabs import Tab
-from convostate._ports import DueTimer, Position, TabCount
+from convostate._ports import DueTimer, OutgoingEmail, Position, TabCount
 
 
 @attrs.frozen
@@ -103,3 +103,29 @@ class HistoryEntry:
     @property
     def actor(self) -> Actor:
         return self.event.actor
+
+
+@attrs.frozen
+class ExportResult:
+    """What ``Helpdesk.export`` did: the email it queued, as stored after the first attempt to send it.
+
+    ``delivered`` is whether the mailer accepted it; if not, it stays in the outbox for
+    ``Helpdesk.deliver_pending`` to retry, and ``error`` says why the attempt failed (None when another
+    worker was sending it).
+    """
+
+    email: OutgoingEmail
+    error: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.email.sent_at is not None
+
+
+@attrs.frozen
+class Delivery:
+    """What ``Helpdesk.deliver_pending`` did: the emails it sent and those whose attempt failed (each with
+    its ``last_error``, still pending), oldest first."""
+
+    sent: tuple[OutgoingEmail, ...]
+    failed: tuple[OutgoingEmail, ...]
