@@ -134,9 +134,9 @@ def instants(steps: Sequence[Step]) -> list[pendulum.DateTime]:
 class StreamClock:
     """A :class:`convostate.Clock` that reads the current step's instant.
 
-    ``ManualClock.set`` checks and converts every instant it is given (about 4 µs here); a host's clock is
-    ``SystemClock`` (``pendulum.now("UTC")``, about 1 µs). This clock costs nothing, so the figures are
-    the library's own. ``run.py --manual-clock`` uses ``ManualClock.set`` instead.
+    A host's clock is ``SystemClock`` (``pendulum.now("UTC")``, about 1 µs here); ``ManualClock.set`` checks
+    every instant it is given (2.4 µs at 913843f, 0.6 µs at 8f8d7b1). This clock costs nothing, so the
+    figures are the library's own. ``run.py --manual-clock`` uses ``ManualClock.set`` instead.
     """
 
     __slots__ = ("instant",)
