@@ -7,6 +7,7 @@ themselves live in the core's decider; this module only does the plumbing around
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
@@ -81,20 +82,7 @@ from convostate._service.results import (
 )
 from convostate._service.user_search import search
 
-_COMMAND_TYPES = (
-    ReceiveMessage,
-    SendReply,
-    Assign,
-    Unassign,
-    Close,
-    Reopen,
-    Snooze,
-    Unsnooze,
-    Star,
-    Unstar,
-    MarkRead,
-    MarkUnread,
-)
+_COMMAND_TYPES: tuple[type, ...] = typing.get_args(Command)
 
 DEFAULT_ATTEMPTS: Final = 5
 """How many times an action re-decides on fresh state after losing a race before it gives up."""
