@@ -21,6 +21,7 @@ from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, Use
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
 from convostate._core.rules.engine import Timer
 from convostate._core.tabs import Tab
+from convostate._core.timing import epoch_microseconds
 
 
 @runtime_checkable
@@ -69,6 +70,11 @@ class Position:
 
     newest_first: int
     conversation_id: str
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> Position:
+        """Where ``conversation`` sits in its tabs: minus its last activity in microseconds, and its id."""
+        return cls(-epoch_microseconds(conversation.last_activity_at), conversation.id.value)
 
 
 @attrs.frozen

@@ -112,8 +112,7 @@ def position_of(conversation: Conversation) -> Position:
     ``newest_first`` is minus its last activity in microseconds since the epoch, so that positions sort in
     the order tabs list conversations: newest activity first, ties by id.
     """
-    activity = conversation.last_activity_at
-    return Position(-(activity.int_timestamp * 1_000_000 + activity.microsecond), conversation.id.value)
+    return Position.of(conversation)
 
 
 def _add_account(store: Store) -> None:

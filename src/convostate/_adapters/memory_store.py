@@ -22,15 +22,12 @@ from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, Use
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
 from convostate._core.rules.engine import Timer
 from convostate._core.tabs import Tab
+from convostate._core.timing import epoch_microseconds
 from convostate._ports import DueTimer, DuplicateDelivery, OutgoingEmail, Position, TabCount
 
 
-def _microseconds(instant: pendulum.DateTime) -> int:
-    return instant.int_timestamp * 1_000_000 + instant.microsecond
-
-
 def _due_key(timer: DueTimer) -> tuple[int, str, str]:
-    return (_microseconds(timer.due_at), timer.conversation_id.value, timer.rule_id.value)
+    return (epoch_microseconds(timer.due_at), timer.conversation_id.value, timer.rule_id.value)
 
 
 class MemoryStore:
@@ -165,7 +162,7 @@ class MemoryStore:
 
     def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
         start = 0 if after is None else self._due.bisect_right(_due_key(after))
-        end = self._due.bisect_right((_microseconds(now), "\uffff", "\uffff"))
+        end = self._due.bisect_right((epoch_microseconds(now), "\uffff", "\uffff"))
         found = []
         for _, conversation_id, rule_id in self._due.islice(start, min(end, start + limit)):
             cid = ConversationId(conversation_id)
@@ -186,7 +183,9 @@ class MemoryStore:
 
     def pending_emails(self, limit: int) -> Sequence[OutgoingEmail]:
         pending = [email for email in self._outbox.values() if email.sent_at is None]
-        pending.sort(key=lambda email: _microseconds(email.created_at))  # stable: ties stay in enqueue order
+        pending.sort(
+            key=lambda email: epoch_microseconds(email.created_at)
+        )  # stable: ties stay in enqueue order
         return pending[:limit]
 
     def claim_email(

@@ -23,6 +23,7 @@ from sortedcontainers import SortedList
 from convostate._core.ids import ConversationId, InboxId, UserId
 from convostate._core.model import Conversation, Inbox
 from convostate._core.tabs import Tab, listing
+from convostate._core.timing import epoch_microseconds
 from convostate._ports import Position, TabCount
 
 _Key: TypeAlias = tuple[str, str, str]
@@ -35,8 +36,8 @@ _NAME = {tab: tab.value for tab in Tab}  # an enum's .value is a descriptor call
 
 
 def position_of(conversation: Conversation) -> _Entry:
-    activity = conversation.last_activity_at
-    return (-(activity.int_timestamp * 1_000_000 + activity.microsecond), conversation.id.value)
+    """``Position.of`` as a plain tuple: the index holds millions of these and compares them natively."""
+    return (-epoch_microseconds(conversation.last_activity_at), conversation.id.value)
 
 
 def _listed_by(conversation: Conversation) -> tuple[Any, ...]:

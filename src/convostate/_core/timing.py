@@ -25,6 +25,12 @@ _ISO_8601 = re.compile(
 _UNITS = ("years", "months", "weeks", "days", "hours", "minutes", "seconds")
 
 
+def epoch_microseconds(instant: pendulum.DateTime) -> int:
+    """An instant as whole microseconds since the epoch: exact (no float), so it sorts and compares as the
+    instant does. Tab positions, cursors and timer keys are built from it."""
+    return instant.int_timestamp * 1_000_000 + instant.microsecond
+
+
 def _count(_instance: object, attribute: attrs.Attribute[int], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise InvalidInput(f"CalendarDuration.{attribute.name} must be a whole number >= 0, got {value!r}")

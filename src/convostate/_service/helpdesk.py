@@ -606,8 +606,7 @@ class Helpdesk:
         user = self.user(by)
         conversation = self.conversation(conversation_id)
         inbox = self.inbox(conversation.inbox_id)
-        if not (user.is_admin or user.id in inbox.members):
-            raise self._not_a_member(user, conversation)
+        self._may_act(user, conversation, inbox)
         actor = self._actors.get(user.id)
         if actor is None:
             actor = self._actors[user.id] = Actor.user(user.id)
@@ -720,16 +719,15 @@ class Helpdesk:
             raise PermissionDenied(f"{user.name} ({user.id}) is not an admin; ask an admin of the account")
         return user
 
-    def _may_act(self, user: User, conversation: Conversation) -> None:
-        if not (user.is_admin or user.id in self.inbox(conversation.inbox_id).members):
-            raise self._not_a_member(user, conversation)
-
-    @staticmethod
-    def _not_a_member(user: User, conversation: Conversation) -> PermissionDenied:
-        return PermissionDenied(
-            f"{user.name} ({user.id}) is not a member of inbox {conversation.inbox_id}; "
-            "an admin can add them to it"
-        )
+    def _may_act(self, user: User, conversation: Conversation, inbox: Inbox | None = None) -> None:
+        """Admins act in every inbox; others in the inboxes they are members of. ``inbox`` is the
+        conversation's, when the caller has already loaded it."""
+        members = (inbox or self.inbox(conversation.inbox_id)).members
+        if not (user.is_admin or user.id in members):
+            raise PermissionDenied(
+                f"{user.name} ({user.id}) is not a member of inbox {conversation.inbox_id}; "
+                "an admin can add them to it"
+            )
 
     def _multi_user_inbox(self, inbox_id: InboxId) -> Inbox:
         inbox = self.inbox(inbox_id)

@@ -38,8 +38,8 @@ class Page:
 
 
 def cursor_after(conversation: Conversation) -> str:
-    activity = conversation.last_activity_at
-    return f"{activity.int_timestamp * 1_000_000 + activity.microsecond}~{conversation.id.value}"
+    position = Position.of(conversation)
+    return f"{-position.newest_first}~{position.conversation_id}"
 
 
 def parse_cursor(cursor: str) -> Position:
