@@ -6,23 +6,65 @@ Plain functions, not fixtures: each test says what it builds. Time stands still 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pendulum
 
 from convostate import (
+    ConcurrencyConflict,
     ContactId,
     Conversation,
     ConversationId,
+    Event,
     Helpdesk,
     InboxId,
     ManualClock,
+    MemoryStore,
     Role,
     SequentialIds,
     Store,
     Tab,
     UserId,
 )
+
+
+class InterceptingStore(MemoryStore):
+    """A memory store with a hook before every append, for tests that make a save lose a race or fail; it
+    counts the conflicts its appends raise."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conflicts_raised = 0
+
+    def before_append(self) -> None:
+        """Runs just before each append; subclasses override it."""
+
+    def append(
+        self, conversation: Conversation, events: Sequence[Event], *, expected_version: int, **options: Any
+    ) -> None:
+        self.before_append()
+        try:
+            super().append(conversation, events, expected_version=expected_version, **options)
+        except ConcurrencyConflict:
+            self.conflicts_raised += 1
+            raise
+
+
+class RacingStore(InterceptingStore):
+    """Runs ``rival`` (once) just before the next append, as if another writer saved between this one's load
+    and its save, so that append is stale."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rival: Callable[[], object] | None = None
+
+    def before_append(self) -> None:
+        rival, self.rival = self.rival, None
+        if rival is not None:
+            rival()
+
 
 START = pendulum.datetime(2026, 3, 2, 9, 0, tz="UTC")
 """A Monday morning in UTC, the account's default time zone."""

@@ -6,7 +6,7 @@ alone in Sales and owner of a single-user inbox, an outsider in no inbox), on a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import pendulum
@@ -19,7 +19,6 @@ from convostate import (
     Assigned,
     Closed,
     ConcurrencyConflict,
-    Conversation,
     ConversationId,
     ConversationStarted,
     Event,
@@ -38,19 +37,25 @@ from convostate import (
     ReadModel,
     Reopened,
     Role,
-    RuleId,
     SingleUserInbox,
     Status,
     SystemClock,
     Tab,
     TabCount,
-    Timer,
     Unassigned,
     User,
     UserId,
     tabs_of,
 )
-from tests.helpdesk_builders import Account, build_account, list_tab, open_conversation, tab_ids
+from tests.helpdesk_builders import (
+    Account,
+    InterceptingStore,
+    RacingStore,
+    build_account,
+    list_tab,
+    open_conversation,
+    tab_ids,
+)
 
 # ---------------------------------------------------------------- set-up
 
@@ -762,7 +767,7 @@ def test_the_same_provider_id_in_another_inbox_is_another_message() -> None:
 # ---------------------------------------------------------------- optimistic concurrency
 
 
-class FlakyStore(MemoryStore):
+class FlakyStore(InterceptingStore):
     """A memory store whose next ``conflicts`` appends fail as if another server had saved first."""
 
     def __init__(self) -> None:
@@ -770,58 +775,11 @@ class FlakyStore(MemoryStore):
         self.conflicts = 0
         self.appends = 0
 
-    def append(
-        self,
-        conversation: Conversation,
-        events: Sequence[Event],
-        *,
-        expected_version: int,
-        external_id: str | None = None,
-        timers: Sequence[Timer] = (),
-        rotations: Mapping[RuleId, int] | None = None,
-    ) -> None:
+    def before_append(self) -> None:
         self.appends += 1
         if self.conflicts > 0:
             self.conflicts -= 1
             raise ConcurrencyConflict("another writer saved this conversation first")
-        super().append(
-            conversation,
-            events,
-            expected_version=expected_version,
-            external_id=external_id,
-            timers=timers,
-            rotations=rotations,
-        )
-
-
-class RacingStore(MemoryStore):
-    """A memory store that lets a rival writer run just before the next append, so that append is stale."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rival: Callable[[], object] | None = None
-
-    def append(
-        self,
-        conversation: Conversation,
-        events: Sequence[Event],
-        *,
-        expected_version: int,
-        external_id: str | None = None,
-        timers: Sequence[Timer] = (),
-        rotations: Mapping[RuleId, int] | None = None,
-    ) -> None:
-        rival, self.rival = self.rival, None
-        if rival is not None:
-            rival()
-        super().append(
-            conversation,
-            events,
-            expected_version=expected_version,
-            external_id=external_id,
-            timers=timers,
-            rotations=rotations,
-        )
 
 
 def test_an_action_that_loses_a_race_is_decided_again_and_succeeds() -> None:

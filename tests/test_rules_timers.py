@@ -5,9 +5,7 @@ however many workers it runs, and records what a punctual sweep would have recor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pendulum
 import pytest
@@ -19,12 +17,9 @@ from convostate import (
     Actor,
     AfterTime,
     Closed,
-    ConcurrencyConflict,
     ContactId,
-    Conversation,
     ConversationId,
     DueTimer,
-    Event,
     Helpdesk,
     InboxId,
     ManualClock,
@@ -44,6 +39,7 @@ from convostate import (
     all_of,
     when,
 )
+from tests.helpdesk_builders import RacingStore
 
 START = pendulum.datetime(2026, 3, 2, 9, 0, tz="UTC")
 ANA = UserId("user-2")
@@ -58,33 +54,6 @@ AUTO_CLOSING = DEFAULT_RULES.with_rules(
         description="Closed after 24 hours with no reply from the contact.",
     )
 )
-
-
-class RacingStore(MemoryStore):
-    """A memory store that runs ``rival`` (once) just before the next append, as if another worker saved
-    between this worker's load and its save; it counts the conflicts that follow."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rival: Callable[[], object] | None = None
-        self.conflicts = 0
-
-    def append(
-        self,
-        conversation: Conversation,
-        events: Sequence[Event],
-        *,
-        expected_version: int,
-        **options: Any,
-    ) -> None:
-        rival, self.rival = self.rival, None
-        if rival is not None:
-            rival()
-        try:
-            super().append(conversation, events, expected_version=expected_version, **options)
-        except ConcurrencyConflict:
-            self.conflicts += 1
-            raise
 
 
 @dataclass(frozen=True)
@@ -258,7 +227,7 @@ def test_a_worker_that_loses_the_race_re_decides_to_nothing() -> None:
 
     mine = desk.helpdesk.run_due()
 
-    assert store.conflicts == 1  # this worker's first save was stale
+    assert store.conflicts_raised == 1  # this worker's first save was stale
     assert mine.acted == ()
     assert mine.stuck == ()
     (their_sweep,) = theirs
@@ -280,7 +249,7 @@ def test_a_worker_that_loses_the_race_to_a_user_re_checks_the_fresh_state() -> N
 
     sweep = desk.helpdesk.run_due()
 
-    assert store.conflicts == 1
+    assert store.conflicts_raised == 1
     assert sweep.acted == ()
     assert desk.helpdesk.conversation(conversation).status is Status.OPEN
 
