@@ -13,9 +13,12 @@ what must stay flat. Memory per conversation is the growth of the process's resi
 from /proc/self/statm) while the conversations are loaded, after the contacts are, divided by their number;
 ``--trace`` adds a tracemalloc breakdown of where a conversation's bytes go, on a separate 10k build.
 
-Every query is a function in ``MEASUREMENTS`` that takes the grown world and returns the named calls to time,
-so a new query (such as the rules engine's ``due(now)``, which has to put its own due conversations into the
-world) is one more function there.
+A quarter of the conversations that stay open are snoozed for up to 30 days, and the store keeps the timer
+that the default rules derive for each (the facade does the same on every write), so ``Helpdesk.due(now)`` is
+timed at the instant when exactly 1,000, and then 10,000, timers are due: its cost must follow the number
+due, not the number of conversations.
+
+Every query is a function in ``MEASUREMENTS`` that takes the grown world and returns the named calls to time.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from run import RESULTS, environment
 from stream import DAY_US, directory
 
 from convostate import (
+    DEFAULT_RULES,
     Actor,
     Assign,
     Close,
@@ -56,16 +60,20 @@ from convostate import (
     ReceiveMessage,
     SendReply,
     SequentialIds,
+    Snooze,
     Star,
     Tab,
     UserId,
     decide,
     evolve,
+    timers,
 )
 
 SIZES: Final = (10_000, 100_000, 1_000_000)
 SPAN_US: Final = 90 * DAY_US
 """The conversations started over 90 days."""
+SNOOZE_US: Final = 30 * DAY_US
+"""A snoozed conversation sleeps for up to 30 days."""
 PAGE: Final = 25
 PAGE_SIZE_BYTES: Final = os.sysconf("SC_PAGE_SIZE")
 
@@ -86,6 +94,8 @@ class World:
     inbox_of: tuple[int, ...]
     rng: random.Random
     size: int = 0
+    timers: int = 0
+    """How many conversations have a timer (a snooze that the default rules will end)."""
     tally: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -138,17 +148,21 @@ def add_conversations(world: World, to: int) -> None:
             commands.append(Star(cid, agent, Actor.user(agent)))
         if rng.random() < 0.3:
             commands.append(Close(cid, Actor.user(agent)))
+        elif rng.random() < 0.25:
+            # The default rules' time rule wakes it: the store keeps its timer, and due(now) finds it.
+            until = started.add(microseconds=rng.randrange(DAY_US // 24, SNOOZE_US))
+            commands.append(Snooze(cid, until, Actor.user(agent)))
         state = None
         events: list[Event] = []
         for minutes, command in enumerate(commands):
-            decided = decide(
-                state, command, DecisionContext(started.add(minutes=minutes), settings, inbox=inbox)
-            )
+            context = DecisionContext(started.add(minutes=minutes), settings, inbox=inbox)
+            decided = decide(state, command, context)
             for event in decided:
                 state = evolve(state, event)
             events.extend(decided)
         assert state is not None
-        store.append(state, events, expected_version=0)
+        store.append(state, events, expected_version=0, timers=timers(state, DEFAULT_RULES, context))
+        world.timers += 1 if state.snoozed_until is not None else 0
         world.tally["open" if state.is_open else "closed"] += 1
         if state.is_open and not state.assignees:
             world.tally["unassigned"] += 1
@@ -212,7 +226,31 @@ def badges(world: World) -> Calls:
     }
 
 
-MEASUREMENTS: list[Callable[[World], Calls]] = [tab_pages, badges]
+DUE_COUNTS: Final = (1_000, 10_000)
+"""``due(now)`` at an instant when this many timers are due, where the world has that many."""
+
+
+def due_timers(world: World) -> Calls:
+    """``Helpdesk.due(now, limit=n)`` at the instant the ``n``-th oldest timer falls due, so exactly ``n``
+    of the snoozed conversations' timers are due: a sweep's work, whatever the account's size."""
+    helpdesk, calls = world.helpdesk, {}
+    far = EPOCH.add(years=10)
+    for count in DUE_COUNTS:
+        if world.timers < count:
+            continue
+        now = helpdesk.due(far, limit=count)[-1].due_at
+        found = helpdesk.due(now, limit=count + 1)
+        if len(found) != count or any(timer.due_at > now for timer in found):
+            raise SystemExit(f"due({now}) found {len(found)} timers at {world.size}, not {count}")
+        calls[f"due(now), {count:,} due"] = _due(helpdesk, now, count)
+    return calls
+
+
+def _due(helpdesk: Helpdesk, now: Any, count: int) -> Callable[[], object]:
+    return lambda: helpdesk.due(now, limit=count)
+
+
+MEASUREMENTS: list[Callable[[World], Calls]] = [tab_pages, badges, due_timers]
 """Every query to time: each takes the grown world and returns named calls."""
 
 
@@ -314,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(
             f"{size:>9,} conversations: grew by {grown:,} in {seconds:.1f} s "
             f"({seconds / grown * 1e6:.0f} µs each, contacts {contacts_seconds:.1f} s); "
-            f"RSS {after / 2**20:,.0f} MiB; tally {dict(world.tally)}",
+            f"RSS {after / 2**20:,.0f} MiB; tally {dict(world.tally)}; timers {world.timers:,}",
             flush=True,
         )
         queries: dict[str, float] = {}
@@ -330,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "rss_per_conversation_bytes": (after - contacts_rss) / grown,
                 "rss_per_contact_bytes": (contacts_rss - base) / grown,
                 "tally": dict(world.tally),
+                "timers": world.timers,
                 "queries_us": {name: value * 1e6 for name, value in queries.items()},
             }
         )
@@ -360,10 +399,12 @@ def render(report: dict[str, Any]) -> str:
         f"| query (µs per call, median) | {head} | {ratio_name} |",
         "| --- | " + "---: | " * len(sizes) + "---: |",
     ]
-    for name in smallest["queries_us"]:
-        values = [size["queries_us"][name] for size in sizes]
-        cells = " | ".join(f"{value:.1f}" for value in values)
-        lines.append(f"| {name} | {cells} | {values[-1] / values[0]:.2f} |")
+    names = list(dict.fromkeys(name for size in sizes for name in size["queries_us"]))
+    for name in names:
+        values = [size["queries_us"].get(name) for size in sizes]
+        cells = " | ".join("-" if value is None else f"{value:.1f}" for value in values)
+        ratio = "-" if values[0] is None or values[-1] is None else f"{values[-1] / values[0]:.2f}"
+        lines.append(f"| {name} | {cells} | {ratio} |")
     lines += [
         "",
         "| conversations | build (s) | build µs/conv | RSS (MiB) | RSS growth per conversation "

@@ -177,3 +177,18 @@ def test_members_can_be_assigned_and_unassigned_on_a_closed_conversation() -> No
 
     assert state.status is Status.CLOSED
     assert state.assignees == {BEN}
+
+
+def test_conversations_with_the_same_single_assignee_share_one_set_of_assignees() -> None:
+    # A million conversations each holding its own 216-byte frozenset of one assignee would cost 200 MB:
+    # sets of at most one user are made once and shared.
+    first, _ = step(started(), assign(BEN), context(LATER))
+    second, _ = step(started(), assign(BEN), context(LATER.add(minutes=1)))
+    unassigned, _ = step(first, unassign(BEN), context(LATER.add(minutes=2)))
+
+    assert first.assignees == {BEN}
+    assert first.assignees is second.assignees
+    assert unassigned.assignees == frozenset()
+    assert unassigned.assignees is started().read_overrides
+    both, _ = step(first, assign(CARA), context(LATER.add(minutes=3)))
+    assert both.assignees == {BEN, CARA}

@@ -431,3 +431,14 @@ def test_the_contact_cannot_be_the_actor_of_a_users_command() -> None:
         SendReply(ConversationId("c1"), MessageId("m1"), "hi", contact)
     with pytest.raises(InvalidInput, match="done by a user or a rule, not by the contact"):
         Close(ConversationId("c1"), contact)
+
+
+@pytest.mark.parametrize("not_a_user_id", ["ana", ContactId("ana"), None])
+def test_an_actor_is_built_only_from_a_user_id_even_though_user_actors_are_shared(
+    not_a_user_id: object,
+) -> None:
+    with pytest.raises(InvalidInput, match="UserId"):
+        Actor.user(not_a_user_id)  # type: ignore[arg-type]
+
+    assert Actor.user(UserId("ana")) is Actor.user(UserId("ana"))
+    assert Actor.user(UserId("ana")).id == UserId("ana")

@@ -25,8 +25,11 @@ from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
 from convostate._ports import DueTimer, DuplicateDelivery, OutgoingEmail, Position, TabCount
 
+_DueKey = tuple[int, str, str]
+"""A timer's place in the due-index: (due instant in epoch microseconds, conversation id, rule id)."""
 
-def _due_key(timer: DueTimer) -> tuple[int, str, str]:
+
+def _due_key(timer: DueTimer) -> _DueKey:
     return (epoch_microseconds(timer.due_at), timer.conversation_id.value, timer.rule_id.value)
 
 
@@ -42,8 +45,11 @@ class MemoryStore:
         self._events: dict[ConversationId, list[Event]] = {}
         self._delivered: dict[tuple[InboxId, str], ConversationId] = {}
         self._index = TabIndex()
-        self._timers: dict[ConversationId, tuple[Timer, ...]] = {}
-        self._due: Any = SortedList()  # of (due microseconds, conversation id, rule id)
+        # Each timer is kept ready to hand out, under its key in the sorted due-index, so due(now) costs
+        # what it returns, not what the account holds.
+        self._timers: dict[ConversationId, tuple[_DueKey, ...]] = {}
+        self._due_timers: dict[_DueKey, DueTimer] = {}
+        self._due: Any = SortedList()  # of _DueKey, oldest first
         self._rotations: dict[RuleId, int] = {}
         self._outbox: dict[str, OutgoingEmail] = {}  # in the order enqueued
 
@@ -130,7 +136,7 @@ class MemoryStore:
         if inbox is None:
             raise UnknownInbox(f"no inbox {conversation.inbox_id}")
         self._index.update(current, conversation, inbox)
-        self._set_timers(conversation.id, tuple(timers))
+        self._set_timers(conversation.id, timers)
         self._conversations[conversation.id] = conversation
         self._events.setdefault(conversation.id, []).extend(events)
         if current is None:
@@ -163,12 +169,8 @@ class MemoryStore:
     def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
         start = 0 if after is None else self._due.bisect_right(_due_key(after))
         end = self._due.bisect_right((epoch_microseconds(now), "\uffff", "\uffff"))
-        found = []
-        for _, conversation_id, rule_id in self._due.islice(start, min(end, start + limit)):
-            cid = ConversationId(conversation_id)
-            due_at = next(t.due_at for t in self._timers[cid] if t.rule_id.value == rule_id)
-            found.append(DueTimer(due_at, cid, RuleId(rule_id)))
-        return found
+        timer_at = self._due_timers.__getitem__
+        return [timer_at(key) for key in self._due.islice(start, min(end, start + limit))]
 
     def rotation(self, rule_id: RuleId) -> int:
         return self._rotations.get(rule_id, 0)
@@ -219,13 +221,19 @@ class MemoryStore:
             raise InvalidInput(f"no email {email_id} in the outbox")
         return email
 
-    def _set_timers(self, conversation_id: ConversationId, timers: tuple[Timer, ...]) -> None:
-        for timer in self._timers.pop(conversation_id, ()):
-            self._due.remove(_due_key(DueTimer(timer.due_at, conversation_id, timer.rule_id)))
+    def _set_timers(self, conversation_id: ConversationId, timers: Sequence[Timer]) -> None:
+        for key in self._timers.pop(conversation_id, ()):
+            self._due.remove(key)
+            del self._due_timers[key]
         if timers:
-            self._timers[conversation_id] = timers
+            keys = []
             for timer in timers:
-                self._due.add(_due_key(DueTimer(timer.due_at, conversation_id, timer.rule_id)))
+                due = DueTimer(timer.due_at, conversation_id, timer.rule_id)
+                key = _due_key(due)
+                self._due.add(key)
+                self._due_timers[key] = due
+                keys.append(key)
+            self._timers[conversation_id] = tuple(keys)
 
     def dump(self) -> dict[str, Any]:
         """A deep copy of everything stored, comparable with ``==``: tests use it to prove nothing changed."""
@@ -240,7 +248,7 @@ class MemoryStore:
                 "events": self._events,
                 "delivered": self._delivered,
                 "index": self._index.dump(),
-                "timers": self._timers,
+                "timers": self._due_timers,
                 "rotations": self._rotations,
                 "outbox": self._outbox,
             }

@@ -32,7 +32,6 @@ _Entry: TypeAlias = tuple[int, str]
 """A conversation's place in a list: (minus its activity in microseconds, its id)."""
 
 _TABS = tuple(Tab)
-_NAME = {tab: tab.value for tab in Tab}  # an enum's .value is a descriptor call; this is a dict hit
 
 
 def position_of(conversation: Conversation) -> _Entry:
@@ -40,10 +39,16 @@ def position_of(conversation: Conversation) -> _Entry:
     return (-epoch_microseconds(conversation.last_activity_at), conversation.id.value)
 
 
-def _listed_by(conversation: Conversation) -> tuple[Any, ...]:
-    """Everything of a conversation that decides where it is listed and whether it counts as unread."""
-    c = conversation
-    return (c.status, c.assignees, c.starred_by, c.unread, c.read_overrides, c.last_activity_at)
+def _same_lists(old: Conversation, new: Conversation) -> bool:
+    """Whether the two states are in the same lists, with the same unread counts (their places in them may
+    differ): everything of a conversation that decides where it is listed and whether it counts as unread."""
+    return (
+        old.status is new.status
+        and old.unread == new.unread
+        and old.assignees == new.assignees
+        and old.starred_by == new.starred_by
+        and old.read_overrides == new.read_overrides
+    )
 
 
 class TabIndex:
@@ -54,8 +59,16 @@ class TabIndex:
 
     def update(self, old: Conversation | None, new: Conversation, inbox: Inbox) -> None:
         """Move ``new`` into the lists and counters that ``old`` (its previous state) was in."""
-        if old is not None and _listed_by(old) == _listed_by(new):
-            return  # a star by one user, a snooze, a version bump: nothing a tab shows has changed
+        if old is not None and _same_lists(old, new):
+            if old.last_activity_at == new.last_activity_at:
+                return  # a snooze, a star that changes nothing, a version bump: no tab shows a change
+            # A message to a conversation that was already unread: the same lists, a newer place in each.
+            was, now = position_of(old), position_of(new)
+            for key in self._contributions(new, inbox)[0]:
+                entries = self._lists[key]
+                entries.remove(was)
+                entries.add(now)
+            return
         old_keys, old_unread = self._contributions(old, inbox) if old is not None else ({}, {})
         new_keys, new_unread = self._contributions(new, inbox)
         old_entry, new_entry = (position_of(old) if old else None), position_of(new)
@@ -86,15 +99,15 @@ class TabIndex:
         keys: dict[_Key, None] = {}
         unread: dict[_Key, int] = {}
         for tab in where.shared:
-            key = (inbox_id, _NAME[tab], "")
+            key = (inbox_id, tab._value_, "")
             keys[key] = None
             if unread_flag:
                 unread[key] = 1
             for user in conversation.read_overrides:
-                unread[(inbox_id, _NAME[tab], user.value)] = -1 if unread_flag else 1
+                unread[(inbox_id, tab._value_, user.value)] = -1 if unread_flag else 1
         for tab, users in where.personal:
             for user in users:
-                key = (inbox_id, _NAME[tab], user.value)
+                key = (inbox_id, tab._value_, user.value)
                 keys[key] = None
                 if conversation.is_unread_for(user):
                     unread[key] = 1

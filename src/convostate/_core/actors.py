@@ -34,7 +34,13 @@ class Actor:
 
     @classmethod
     def user(cls, user_id: UserId) -> Actor:
-        return cls(ActorKind.USER, user_id)
+        """The user as an actor: one shared value per user, since every event records its actor and an
+        account has millions of events but few users."""
+        actor = _USER_ACTORS.get(user_id) if type(user_id) is UserId else None
+        if actor is None:
+            actor = cls(ActorKind.USER, user_id)
+            _USER_ACTORS[user_id] = actor
+        return actor
 
     @classmethod
     def contact(cls, contact_id: ContactId) -> Actor:
@@ -51,3 +57,6 @@ class Actor:
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.id}"
+
+
+_USER_ACTORS: dict[UserId, Actor] = {}

@@ -41,12 +41,18 @@ class Listing:
     personal: tuple[tuple[Tab, frozenset[UserId]], ...]
 
 
+_OPEN_WITH_PARTICIPANTS: frozenset[Tab] = frozenset({Tab.ALL_OPEN})
+_OPEN_WITHOUT: frozenset[Tab] = frozenset({Tab.ALL_OPEN, Tab.UNASSIGNED})
+_CLOSED: frozenset[Tab] = frozenset({Tab.CLOSED})
+_NOBODY: frozenset[UserId] = frozenset()
+
+
 def listing(conversation: Conversation, inbox: Inbox) -> Listing:
     if conversation.status is Status.OPEN:
         participants = conversation.participants(inbox)
-        shared = frozenset({Tab.ALL_OPEN} if participants else {Tab.ALL_OPEN, Tab.UNASSIGNED})
+        shared = _OPEN_WITH_PARTICIPANTS if participants else _OPEN_WITHOUT
     else:
-        participants, shared = frozenset(), frozenset({Tab.CLOSED})
+        participants, shared = _NOBODY, _CLOSED
     return Listing(shared, ((Tab.ASSIGNED_TO_YOU, participants), (Tab.STARRED, conversation.starred_by)))
 
 

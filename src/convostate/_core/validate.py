@@ -61,10 +61,18 @@ def non_empty_text(name: str, value: object) -> str:
 def instance_of(expected: type[Any], hint: str) -> Any:
     """An attrs validator that refuses any other type with a message naming the field and an example."""
 
-    def validator(_instance: object, attribute: Any, value: object) -> None:
-        check_type(attribute.name, value, expected, hint)
+    if expected is int:  # check_type refuses a bool for an int
 
-    return validator
+        def validator(_instance: object, attribute: Any, value: object) -> None:
+            check_type(attribute.name, value, expected, hint)
+
+        return validator
+
+    def valid_instance(_instance: object, attribute: Any, value: object) -> None:
+        if not isinstance(value, expected):  # inline: this runs for every field of every command
+            check_type(attribute.name, value, expected, hint)
+
+    return valid_instance
 
 
 def optional_instance_of(expected: type[Any], hint: str) -> Any:

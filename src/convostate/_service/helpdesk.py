@@ -127,7 +127,6 @@ class Helpdesk:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.mailer: Mailer = mailer if mailer is not None else OutboxMailer()
         self.ids: IdGenerator = ids if ids is not None else RandomIds()
-        self._actors: dict[UserId, Actor] = {}
         self.rules: RuleSet = check_type("rules", rules, RuleSet, "DEFAULT_RULES") if rules else DEFAULT_RULES
         self.attempts = check_type("attempts", attempts, int, "5")
         self.max_rule_depth = check_type("max_rule_depth", max_rule_depth, int, "8")
@@ -607,10 +606,7 @@ class Helpdesk:
         conversation = self.conversation(conversation_id)
         inbox = self.inbox(conversation.inbox_id)
         self._may_act(user, conversation, inbox)
-        actor = self._actors.get(user.id)
-        if actor is None:
-            actor = self._actors[user.id] = Actor.user(user.id)
-        return self._run(build(actor), loaded=(conversation, inbox))
+        return self._run(build(Actor.user(user.id)), loaded=(conversation, inbox))
 
     def _context(self, inbox_id: InboxId, now: datetime | None = None) -> DecisionContext:
         return DecisionContext(now or self.clock.now(), self.store.settings(), inbox=self.inbox(inbox_id))

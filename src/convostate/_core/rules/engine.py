@@ -154,8 +154,11 @@ def cascade(
     while pending:
         event, causes = pending.popleft()
         assert state is not None
+        triggered = rules.triggered_by(type(event).__name__)
+        if not triggered:
+            continue
         subject = Subject(state, event, contact)
-        for rule in rules.triggered_by(type(event).__name__):
+        for rule in triggered:
             if subject.conversation is not state:
                 subject = Subject(state, event, contact)
             if not evaluate(rule.conditions, subject, context):
@@ -310,7 +313,13 @@ def _compile(tree: ConditionTree) -> _Test:
         return lambda subject, context: not inner(subject, context)
     tests = tuple(_compile(child) for child in tree.conditions)
     if isinstance(tree, AllOf):
+        if len(tests) == 2:  # the common shape, without a generator per evaluation
+            first, second = tests
+            return lambda subject, context: first(subject, context) and second(subject, context)
         return lambda subject, context: all(test(subject, context) for test in tests)
+    if len(tests) == 2:
+        first, second = tests
+        return lambda subject, context: first(subject, context) or second(subject, context)
     return lambda subject, context: any(test(subject, context) for test in tests)
 
 

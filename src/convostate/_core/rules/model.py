@@ -99,7 +99,7 @@ class AfterTime:
 Trigger: TypeAlias = OnEvent | AfterTime
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # the engine looks compiled tests up by tree
 class Condition:
     """``field op value``, such as ``status eq closed`` or ``closed_at older_than P1W``."""
 
@@ -146,17 +146,17 @@ class Condition:
         return value
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # the engine looks compiled tests up by tree
 class AllOf:
     conditions: tuple[ConditionTree, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # the engine looks compiled tests up by tree
 class AnyOf:
     conditions: tuple[ConditionTree, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # the engine looks compiled tests up by tree
 class Not:
     condition: ConditionTree
 

@@ -86,7 +86,7 @@ FIELDS: dict[str, Field] = {
             "status",
             ValueType.CHOICE,
             "open or closed",
-            lambda s: s.conversation.status.value,
+            lambda s: s.conversation.status._value_,  # .value is a descriptor call; this runs per event
             ("open", "closed"),
         ),
         Field(
