@@ -799,6 +799,25 @@ class StoreConformance:
         assert list(account.due(at(60), limit=2)) == due[:2]
         assert list(account.due(at(60), limit=10, after=due[1])) == due[2:]
 
+    def test_timers_due_at_the_same_instant_are_paged_one_by_one_each_once(self, account: Store) -> None:
+        # Ties are broken by conversation id, then rule id, even where one id is the start of another.
+        rules = [RuleId("remind"), RuleId("remind-2"), RuleId("r")]
+        expected: list[DueTimer] = []
+        for name in ("c-1", "c-10", "c-1x"):
+            state = _start(account, name, SUPPORT, at(len(expected)))
+            timers = [Timer(rule, at(30)) for rule in rules]
+            account.append(state, (), expected_version=state.version, timers=timers)
+            expected += [DueTimer(at(30), state.id, rule) for rule in rules]
+        paged: list[DueTimer] = []
+        for _ in range(len(expected) + 1):  # a store that pages in place must fail, not hang
+            found = account.due(at(30), limit=1, after=paged[-1] if paged else None)
+            if not found:
+                break
+            paged.extend(found)
+        assert paged == sorted(expected)
+        assert list(account.due(at(30), limit=100)) == paged
+        assert list(account.due(at(29), limit=100)) == []
+
     def test_rotations_start_at_zero_and_are_saved_with_the_state_one_rule_at_a_time(
         self, account: Store
     ) -> None:

@@ -25,12 +25,13 @@ from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
 from convostate._ports import DueTimer, DuplicateDelivery, OutgoingEmail, Position, TabCount
 
-_DueKey = tuple[int, str, str]
-"""A timer's place in the due-index: (due instant in epoch microseconds, conversation id, rule id)."""
+_DueEntry = tuple[int, str, str, DueTimer]
+"""A timer in the due-index: (due instant in epoch microseconds, conversation id, rule id, the timer). A
+conversation has one timer per rule, so the first three are unique and the timer itself is never compared."""
 
 
-def _due_key(timer: DueTimer) -> _DueKey:
-    return (epoch_microseconds(timer.due_at), timer.conversation_id.value, timer.rule_id.value)
+def _due_entry(timer: DueTimer) -> _DueEntry:
+    return (epoch_microseconds(timer.due_at), timer.conversation_id.value, timer.rule_id.value, timer)
 
 
 class MemoryStore:
@@ -45,11 +46,10 @@ class MemoryStore:
         self._events: dict[ConversationId, list[Event]] = {}
         self._delivered: dict[tuple[InboxId, str], ConversationId] = {}
         self._index = TabIndex()
-        # Each timer is kept ready to hand out, under its key in the sorted due-index, so due(now) costs
+        # Each timer is kept ready to hand out, in its entry in the sorted due-index, so due(now) costs
         # what it returns, not what the account holds.
-        self._timers: dict[ConversationId, tuple[_DueKey, ...]] = {}
-        self._due_timers: dict[_DueKey, DueTimer] = {}
-        self._due: Any = SortedList()  # of _DueKey, oldest first
+        self._timers: dict[ConversationId, tuple[_DueEntry, ...]] = {}
+        self._due: Any = SortedList()  # of _DueEntry, oldest first
         self._rotations: dict[RuleId, int] = {}
         self._outbox: dict[str, OutgoingEmail] = {}  # in the order enqueued
 
@@ -167,10 +167,17 @@ class MemoryStore:
         return self._index.counts(user_id, inbox_ids)
 
     def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
-        start = 0 if after is None else self._due.bisect_right(_due_key(after))
-        end = self._due.bisect_right((epoch_microseconds(now), "\uffff", "\uffff"))
-        timer_at = self._due_timers.__getitem__
-        return [timer_at(key) for key in self._due.islice(start, min(end, start + limit))]
+        start = 0
+        if after is not None:
+            # Just past ``after``'s entry: no text sorts between a rule id and the same id + NUL.
+            place = (
+                epoch_microseconds(after.due_at),
+                after.conversation_id.value,
+                after.rule_id.value + "\0",
+            )
+            start = self._due.bisect_left(place)
+        end = self._due.bisect_left((epoch_microseconds(now) + 1,))  # every entry due at or before now
+        return [entry[3] for entry in self._due.islice(start, min(end, start + limit))]
 
     def rotation(self, rule_id: RuleId) -> int:
         return self._rotations.get(rule_id, 0)
@@ -222,18 +229,14 @@ class MemoryStore:
         return email
 
     def _set_timers(self, conversation_id: ConversationId, timers: Sequence[Timer]) -> None:
-        for key in self._timers.pop(conversation_id, ()):
-            self._due.remove(key)
-            del self._due_timers[key]
+        for entry in self._timers.pop(conversation_id, ()):
+            self._due.remove(entry)
         if timers:
-            keys = []
-            for timer in timers:
-                due = DueTimer(timer.due_at, conversation_id, timer.rule_id)
-                key = _due_key(due)
-                self._due.add(key)
-                self._due_timers[key] = due
-                keys.append(key)
-            self._timers[conversation_id] = tuple(keys)
+            entries = tuple(
+                _due_entry(DueTimer(timer.due_at, conversation_id, timer.rule_id)) for timer in timers
+            )
+            self._due.update(entries)
+            self._timers[conversation_id] = entries
 
     def dump(self) -> dict[str, Any]:
         """A deep copy of everything stored, comparable with ``==``: tests use it to prove nothing changed."""
@@ -248,7 +251,7 @@ class MemoryStore:
                 "events": self._events,
                 "delivered": self._delivered,
                 "index": self._index.dump(),
-                "timers": self._due_timers,
+                "timers": self._timers,
                 "rotations": self._rotations,
                 "outbox": self._outbox,
             }
