@@ -62,7 +62,8 @@ class TabIndex:
         if old is not None and _same_lists(old, new):
             if old.last_activity_at == new.last_activity_at:
                 return  # a snooze, a star that changes nothing, a version bump: no tab shows a change
-            # A message to a conversation that was already unread: the same lists, a newer place in each.
+            # A message that leaves its lists and unread counts as they were (to a conversation already
+            # unread, say): a newer place in each of the same lists.
             was, now = position_of(old), position_of(new)
             for key in self._contributions(new, inbox)[0]:
                 entries = self._lists[key]
