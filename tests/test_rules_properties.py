@@ -10,7 +10,7 @@
 
 Rules are drawn from the vocabulary itself (every field, operator, trigger and action), with values of the
 right type, so that every drawn rule is one a host could write. Each example stays well under the time a
-``ci`` run (1000 examples) can afford.
+``ci`` run (500 examples per property) can afford.
 """
 
 from __future__ import annotations
