@@ -45,35 +45,36 @@ from transitions import Machine
 from convostate import (
     AccountSettings,
     Actor,
-    Assign,
     CalendarDuration,
-    Close,
     ContactId,
     Conversation,
     ConversationId,
-    DecisionContext,
     Helpdesk,
     Inbox,
     InboxId,
-    ManualClock,
+    MessageId,
+    Role,
+    Status,
+    UserId,
+)
+from convostate.core import (
+    Assign,
+    Close,
+    DecisionContext,
     MarkRead,
     MarkUnread,
-    MessageId,
     ReceiveMessage,
-    Role,
     SendReply,
-    SequentialIds,
     Star,
-    Status,
     Unassign,
     Unstar,
-    UserId,
     decide,
     evolve,
 )
+from convostate.testing import ManualClock, SequentialIds
 
 try:  # Since the rules engine, reopening on inbound is a default rule that the pure core runs in handle().
-    from convostate import DEFAULT_RULES, handle
+    from convostate.rules import DEFAULT_RULES, handle
 except ImportError:  # Before it, decide() reopened on its own.
     DEFAULT_RULES = handle = None
 

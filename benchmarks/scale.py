@@ -44,30 +44,31 @@ from run import RESULTS, environment
 from stream import DAY_US, directory
 
 from convostate import (
-    DEFAULT_RULES,
     Actor,
-    Assign,
-    Close,
     Contact,
     ContactId,
     ConversationId,
-    DecisionContext,
     Event,
     Helpdesk,
     Inbox,
-    MarkRead,
     MessageId,
-    ReceiveMessage,
-    SendReply,
-    SequentialIds,
-    Snooze,
-    Star,
     Tab,
     UserId,
+)
+from convostate.core import (
+    Assign,
+    Close,
+    DecisionContext,
+    MarkRead,
+    ReceiveMessage,
+    SendReply,
+    Snooze,
+    Star,
     decide,
     evolve,
-    timers,
 )
+from convostate.rules import DEFAULT_RULES, timers
+from convostate.testing import SequentialIds
 
 SIZES: Final = (10_000, 100_000, 1_000_000)
 SPAN_US: Final = 90 * DAY_US

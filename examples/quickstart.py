@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import pendulum
 
-from convostate import ConversationId, Helpdesk, ManualClock, Role, SequentialIds, Tab, User
+from convostate import (
+    ConversationId,
+    Helpdesk,
+    Role,
+    Tab,
+    User,
+)
+from convostate.testing import ManualClock, SequentialIds
 
 TABS = (Tab.ASSIGNED_TO_YOU, Tab.UNASSIGNED, Tab.CLOSED, Tab.STARRED, Tab.ALL_OPEN)
 

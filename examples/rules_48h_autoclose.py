@@ -15,16 +15,9 @@ from __future__ import annotations
 
 import pendulum
 
-from convostate import (
-    DEFAULT_RULES,
-    ConversationId,
-    Helpdesk,
-    ManualClock,
-    Role,
-    RuleSet,
-    SequentialIds,
-    rules_from_toml,
-)
+from convostate import ConversationId, Helpdesk, Role
+from convostate.rules import DEFAULT_RULES, RuleSet, rules_from_toml
+from convostate.testing import ManualClock, SequentialIds
 
 RULES_TOML = """
 # Replaces the default rule of the same id: the window is 48 elapsed hours, whatever the account's

@@ -15,38 +15,38 @@ from typing import Final
 import pendulum
 
 from convostate import (
-    DEFAULT_RULES,
-    INITIAL_STATE,
     AccountSettings,
     Actor,
-    Assign,
-    Close,
-    Command,
     ContactId,
     Conversation,
     ConversationId,
-    DecisionContext,
     Event,
     Inbox,
     InboxId,
-    MarkRead,
-    MarkUnread,
     MessageId,
     ReadModel,
+    UserId,
+)
+from convostate.core import (
+    INITIAL_STATE,
+    Assign,
+    Close,
+    Command,
+    DecisionContext,
+    MarkRead,
+    MarkUnread,
     ReceiveMessage,
     Reopen,
-    RuleSet,
     SendReply,
     Snooze,
     Star,
     Unassign,
     Unsnooze,
     Unstar,
-    UserId,
     decide,
     evolve,
-    handle,
 )
+from convostate.rules import DEFAULT_RULES, RuleSet, handle
 
 ANA = UserId("ana")
 BEN = UserId("ben")

@@ -6,9 +6,8 @@ Plain functions, not fixtures: each test says what it builds. Time stands still 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pendulum
 
@@ -17,36 +16,34 @@ from convostate import (
     ContactId,
     Conversation,
     ConversationId,
-    Event,
     Helpdesk,
     InboxId,
-    ManualClock,
     MemoryStore,
     Role,
-    SequentialIds,
     Store,
     Tab,
     UserId,
 )
+from convostate.ports import ChangeSet
+from convostate.testing import CollectingMailer, ManualClock, SequentialIds
 
 
 class InterceptingStore(MemoryStore):
-    """A memory store with a hook before every append, for tests that make a save lose a race or fail; it
-    counts the conflicts its appends raise."""
+    """A memory store with a hook before every commit, for tests that make a save lose a race or fail; it
+    counts the conflicts its commits raise."""
 
     def __init__(self) -> None:
         super().__init__()
         self.conflicts_raised = 0
 
     def before_append(self) -> None:
-        """Runs just before each append; subclasses override it."""
+        """Runs just before each commit of a conversation's change; subclasses override it."""
 
-    def append(
-        self, conversation: Conversation, events: Sequence[Event], *, expected_version: int, **options: Any
-    ) -> None:
-        self.before_append()
+    def commit(self, changes: ChangeSet) -> None:
+        if changes.conversations:
+            self.before_append()
         try:
-            super().append(conversation, events, expected_version=expected_version, **options)
+            super().commit(changes)
         except ConcurrencyConflict:
             self.conflicts_raised += 1
             raise
@@ -104,7 +101,9 @@ class Account:
 def build_account(*, store: Store | None = None, attempts: int = 5) -> Account:
     """The account described on :class:`Account`, on ``store`` (default: a new memory store)."""
     clock = ManualClock(START)
-    helpdesk = Helpdesk(store=store, clock=clock, ids=SequentialIds(), attempts=attempts)
+    helpdesk = Helpdesk(
+        store=store, clock=clock, ids=SequentialIds(), attempts=attempts, mailer=CollectingMailer()
+    )
     admin = helpdesk.add_user("Alex Morgan", "alex@example.com", role=Role.ADMIN).id
     ana = helpdesk.add_user("Ana Lima", "ana@example.com", by=admin).id
     ben = helpdesk.add_user("Ben Okafor", "ben@example.com", by=admin).id

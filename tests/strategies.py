@@ -11,7 +11,12 @@ from datetime import timedelta
 import pendulum
 from hypothesis import strategies as st
 
-from convostate import AccountSettings, CalendarDuration, ReadModel, UserId
+from convostate import (
+    AccountSettings,
+    CalendarDuration,
+    ReadModel,
+    UserId,
+)
 
 USERS = tuple(UserId(name) for name in ("ana", "bo", "cy", "dee"))
 """The account's users. ``dee`` is never a member of the multi-user inbox, to exercise refusals."""

@@ -24,11 +24,8 @@ import pendulum
 import pytest
 
 from convostate import (
-    DEFAULT_RULES,
     AccountSettings,
     Actor,
-    Assign,
-    Close,
     ConcurrencyConflict,
     Contact,
     ContactId,
@@ -36,7 +33,6 @@ from convostate import (
     ConversationId,
     ConversationStarted,
     ConvostateError,
-    DecisionContext,
     ExportDisabled,
     Inbox,
     InboxId,
@@ -45,23 +41,28 @@ from convostate import (
     MessageId,
     NotAMember,
     PermissionDenied,
-    ReceiveMessage,
     Role,
     RuleLoop,
-    SendReply,
     SingleUserInbox,
-    Snooze,
     UnknownContact,
     UnknownConversation,
     UnknownInbox,
     UnknownUser,
     User,
     UserId,
-    decide,
-    evolve,
-    handle,
 )
 from convostate import Closed as ClosedEvent
+from convostate.core import (
+    Assign,
+    Close,
+    DecisionContext,
+    ReceiveMessage,
+    SendReply,
+    Snooze,
+    decide,
+    evolve,
+)
+from convostate.rules import DEFAULT_RULES, handle
 from tests.builders import (
     ANA,
     BEN,

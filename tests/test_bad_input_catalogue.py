@@ -24,14 +24,11 @@ from convostate import (
     Helpdesk,
     InboxId,
     InvalidInput,
-    ManualClock,
     MemoryStore,
     MessageId,
     NotAMember,
     PermissionDenied,
-    ReceiveMessage,
     Role,
-    SequentialIds,
     SingleUserInbox,
     Tab,
     UnknownContact,
@@ -40,6 +37,8 @@ from convostate import (
     UnknownUser,
     UserId,
 )
+from convostate.core import ReceiveMessage
+from convostate.testing import ManualClock, SequentialIds
 from tests.helpdesk_builders import Account, build_account, open_conversation
 
 NAIVE = datetime.fromisoformat("2026-03-02T09:30:00")

@@ -12,39 +12,39 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convostate import (
-    DEFAULT_RULES,
-    INITIAL_STATE,
     AccountSettings,
     Actor,
-    Assign,
-    Close,
-    Command,
     ContactId,
     Conversation,
     ConversationId,
-    DecisionContext,
     Event,
     Inbox,
     InboxId,
-    MarkRead,
-    MarkUnread,
     MessageId,
     NotAMember,
+    Status,
+)
+from convostate.core import (
+    INITIAL_STATE,
+    Assign,
+    Close,
+    Command,
+    DecisionContext,
+    MarkRead,
+    MarkUnread,
     ReceiveMessage,
     Reopen,
-    RuleSet,
     SendReply,
     Snooze,
     Star,
-    Status,
     Unassign,
     Unsnooze,
     Unstar,
     decide,
     evolve,
-    handle,
     replay,
 )
+from convostate.rules import DEFAULT_RULES, RuleSet, handle
 from tests import strategies as s
 
 CID = ConversationId("c1")

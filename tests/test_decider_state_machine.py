@@ -26,42 +26,42 @@ from hypothesis.stateful import (
 )
 
 from convostate import (
-    DEFAULT_RULES,
-    UNASSIGN_AFTER_WINDOW,
     AccountSettings,
     Actor,
-    Assign,
-    Close,
-    Command,
     ContactId,
     Conversation,
     ConversationId,
     ConvostateError,
-    DecisionContext,
     Event,
     Inbox,
     InboxId,
-    MarkRead,
-    MarkUnread,
     MessageId,
     ReadModel,
-    ReceiveMessage,
-    Reopen,
     Reopened,
     RuleId,
-    SendReply,
-    Star,
     Status,
     Tab,
-    Unassign,
     Unassigned,
-    Unstar,
     UserId,
+)
+from convostate.core import (
+    Assign,
+    Close,
+    Command,
+    DecisionContext,
+    MarkRead,
+    MarkUnread,
+    ReceiveMessage,
+    Reopen,
+    SendReply,
+    Star,
+    Unassign,
+    Unstar,
     evolve,
-    handle,
     replay,
     tabs_of,
 )
+from convostate.rules import DEFAULT_RULES, UNASSIGN_AFTER_WINDOW, handle
 from tests import strategies as s
 from tests.reference_model import ReferenceConversation, Refused, window_end
 

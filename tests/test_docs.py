@@ -15,7 +15,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from convostate import status_machine
+from convostate.core import status_machine
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PAGES = sorted(DOCS.glob("*.md"))

@@ -21,28 +21,27 @@ from convostate import (
     ExportDisabled,
     Helpdesk,
     InvalidInput,
-    ManualClock,
+    MailerNotConfigured,
     MemoryStore,
     MessageId,
-    OutboxMailer,
     PermissionDenied,
     Role,
     RuleId,
-    SendReply,
-    SequentialIds,
     UnknownConversation,
     UnknownUser,
     UserId,
 )
-from convostate._service.export import conversation_csv, email_address, message_id
+from convostate._service.export_email import conversation_csv, email_address, message_id
+from convostate.core import SendReply
+from convostate.testing import CollectingMailer, ManualClock, SequentialIds
 from tests.helpdesk_builders import Account, build_account, open_conversation
 
 HEADER = ["sent_at", "direction", "author", "body", "message_id", "external_id"]
 
 
-def mailer_of(account: Account) -> OutboxMailer:
+def mailer_of(account: Account) -> CollectingMailer:
     mailer = account.helpdesk.mailer
-    assert isinstance(mailer, OutboxMailer)
+    assert isinstance(mailer, CollectingMailer)
     return mailer
 
 
@@ -410,7 +409,7 @@ def test_an_email_another_worker_is_sending_is_left_alone_until_its_claim_ends()
 
 
 def test_deliver_pending_takes_a_positive_limit() -> None:
-    helpdesk = Helpdesk()
+    helpdesk = Helpdesk(mailer=CollectingMailer())
     with pytest.raises(InvalidInput, match="limit must be at least 1"):
         helpdesk.deliver_pending(limit=0)
     with pytest.raises(InvalidInput, match="limit must be a int"):
@@ -422,7 +421,9 @@ def test_deliver_pending_takes_a_positive_limit() -> None:
 
 def test_the_sender_is_configurable_and_names_the_message_id_domain() -> None:
     clock = ManualClock(pendulum.datetime(2026, 3, 2, 9, tz="UTC"))
-    helpdesk = Helpdesk(clock=clock, ids=SequentialIds(), sender="support@acme.example")
+    helpdesk = Helpdesk(
+        clock=clock, ids=SequentialIds(), sender="support@acme.example", mailer=CollectingMailer()
+    )
     admin = helpdesk.add_user("Alex Morgan", "alex@example.com", role=Role.ADMIN)
     inbox = helpdesk.add_inbox("Support", by=admin.id)
     contact = helpdesk.add_contact(name="Maria").id
@@ -431,7 +432,7 @@ def test_the_sender_is_configurable_and_names_the_message_id_domain() -> None:
     helpdesk.export(conversation, by=admin.id)
 
     mailer = helpdesk.mailer
-    assert isinstance(mailer, OutboxMailer)
+    assert isinstance(mailer, CollectingMailer)
     [sent] = mailer.sent
     assert sent["From"] == "support@acme.example"
     assert sent["Message-ID"] == "<export-1.convostate@acme.example>"
@@ -503,3 +504,41 @@ def test_a_cell_that_starts_like_a_formula_is_kept_as_text() -> None:
 
     [*_, last] = rows(mailer_of(account).sent[-1])
     assert last[3] == '\'=HYPERLINK("http://evil.example","click")'
+
+
+# ---------------------------------------------------------------- no mailer configured
+
+
+def test_without_a_mailer_an_export_stays_queued_and_the_result_says_why() -> None:
+    account = build_account()
+    helpdesk = Helpdesk(store=account.helpdesk.store, clock=account.clock, ids=SequentialIds())
+    conversation = open_conversation(account)
+
+    exported = helpdesk.export(conversation, by=account.ana)
+
+    assert not exported.delivered
+    assert exported.error is not None
+    assert "no mailer is configured" in exported.error
+    assert [email.id for email in helpdesk.store.pending_emails(10)] == [exported.email.id]
+    assert exported.email.attempts == 0
+
+
+def test_without_a_mailer_deliver_pending_refuses_and_sends_nothing() -> None:
+    account = build_account()
+    helpdesk = Helpdesk(store=account.helpdesk.store, clock=account.clock, ids=SequentialIds())
+    exported = helpdesk.export(open_conversation(account), by=account.ana)
+
+    with pytest.raises(MailerNotConfigured, match=r"Helpdesk\(mailer=...\)"):
+        helpdesk.deliver_pending()
+    assert helpdesk.store.outgoing_email(exported.email.id) == exported.email
+
+
+def test_an_email_queued_without_a_mailer_is_sent_by_a_helpdesk_with_one() -> None:
+    account = build_account()
+    queued = Helpdesk(store=account.helpdesk.store, clock=account.clock, ids=SequentialIds())
+    exported = queued.export(open_conversation(account), by=account.ana)
+
+    delivered = account.helpdesk.deliver_pending()
+
+    assert [email.id for email in delivered.sent] == [exported.email.id]
+    assert len(mailer_of(account).sent) == 1

@@ -25,16 +25,15 @@ from convostate import (
     ConvostateError,
     Helpdesk,
     InboxId,
-    ManualClock,
     MemoryStore,
     Outcome,
     ReadModel,
     Reopened,
     Role,
-    SequentialIds,
     Tab,
     UserId,
 )
+from convostate.testing import ManualClock, SequentialIds
 from tests import strategies as s
 from tests.reference_model import ReferenceConversation, Refused, window_end
 

@@ -19,11 +19,10 @@ from convostate import (
     AccountSettings,
     MarkedRead,
     MarkedUnread,
-    MarkRead,
-    MarkUnread,
     MessageReceived,
     ReadModel,
 )
+from convostate.core import MarkRead, MarkUnread
 from tests.builders import (
     ANA,
     BEN,

@@ -24,38 +24,42 @@ import pendulum
 import pytest
 
 from convostate import (
-    DEFAULT_RULES,
-    REOPEN_ON_INBOUND,
-    UNASSIGN_AFTER_WINDOW,
-    WAKE_WHEN_CONTACT_WRITES,
     AccountSettings,
     Actor,
-    Assign,
     CalendarDuration,
-    Close,
     ContactId,
     Conversation,
     ConversationId,
-    DecisionContext,
     Event,
     Inbox,
     InboxId,
     MessageId,
     MessageReceived,
-    ReceiveMessage,
-    Reopen,
     Reopened,
     ReopenReason,
     RuleId,
-    RuleSet,
     Status,
     Unassigned,
     Unsnoozed,
     UserId,
+)
+from convostate.core import (
+    Assign,
+    Close,
+    DecisionContext,
+    ReceiveMessage,
+    Reopen,
     decide,
     evolve,
-    handle,
     replay,
+)
+from convostate.rules import (
+    DEFAULT_RULES,
+    REOPEN_ON_INBOUND,
+    UNASSIGN_AFTER_WINDOW,
+    WAKE_WHEN_CONTACT_WRITES,
+    RuleSet,
+    handle,
 )
 from tests.builders import (
     ANA,

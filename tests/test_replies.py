@@ -21,9 +21,9 @@ from convostate import (
     MessageId,
     MessageSent,
     RuleId,
-    SendReply,
     Status,
 )
+from convostate.core import SendReply
 from tests.builders import (
     ANA,
     BEN,

@@ -18,31 +18,32 @@ import pendulum
 import pytest
 
 from convostate import (
-    DEFAULT_RULES,
-    REOPEN_WINDOW,
     AccountSettings,
-    Action,
-    ActionKind,
-    AfterTime,
     CalendarDuration,
     ContactId,
     ConversationId,
-    DecisionContext,
     Helpdesk,
     Inbox,
     InboxId,
     InvalidInput,
-    ManualClock,
     MessageId,
-    Not,
-    OnEvent,
-    ReceiveMessage,
     Role,
-    Rule,
-    RuleSet,
-    SequentialIds,
     Status,
     UserId,
+)
+from convostate._core.rules.model import EVENT_TYPES
+from convostate._core.rules.vocabulary import FIELDS, NO_VALUE, OPERATORS, TIME_FIELDS, ValueType
+from convostate.core import DecisionContext, ReceiveMessage
+from convostate.rules import (
+    DEFAULT_RULES,
+    REOPEN_WINDOW,
+    Action,
+    ActionKind,
+    AfterTime,
+    Not,
+    OnEvent,
+    Rule,
+    RuleSet,
     all_of,
     any_of,
     explain,
@@ -55,8 +56,7 @@ from convostate import (
     vocabulary,
     when,
 )
-from convostate._core.rules.model import EVENT_TYPES
-from convostate._core.rules.vocabulary import FIELDS, NO_VALUE, OPERATORS, TIME_FIELDS, ValueType
+from convostate.testing import ManualClock, SequentialIds
 
 # ---------------------------------------------------------------- round trips
 

@@ -16,39 +16,24 @@ import pendulum
 import pytest
 
 from convostate import (
-    DEFAULT_RULES,
-    REOPEN_ON_INBOUND,
-    REOPEN_WINDOW,
-    UNASSIGN_AFTER_WINDOW,
-    WAKE_WHEN_CONTACT_WRITES,
-    WAKE_WHEN_SNOOZE_ENDS,
     AccountSettings,
-    Action,
     Actor,
-    AfterTime,
     Assigned,
     CalendarDuration,
     Closed,
     ContactId,
     ConversationId,
-    DecisionContext,
     Helpdesk,
     InboxId,
     InvalidInput,
-    ManualClock,
     MemoryStore,
     Message,
     MessageId,
     MessageReceived,
-    Not,
-    OnEvent,
     Reopened,
     Role,
-    Rule,
     RuleId,
     RuleLoop,
-    RuleSet,
-    SequentialIds,
     Snoozed,
     Starred,
     Status,
@@ -56,12 +41,28 @@ from convostate import (
     Unassigned,
     Unsnoozed,
     UserId,
+)
+from convostate._core.events import MarkedUnread
+from convostate._core.model import Direction
+from convostate.core import DecisionContext
+from convostate.rules import (
+    DEFAULT_RULES,
+    REOPEN_ON_INBOUND,
+    REOPEN_WINDOW,
+    UNASSIGN_AFTER_WINDOW,
+    WAKE_WHEN_CONTACT_WRITES,
+    WAKE_WHEN_SNOOZE_ENDS,
+    Action,
+    AfterTime,
+    Not,
+    OnEvent,
+    Rule,
+    RuleSet,
     all_of,
     explain,
     when,
 )
-from convostate._core.events import MarkedUnread
-from convostate._core.model import Direction
+from convostate.testing import ManualClock, SequentialIds
 
 START = pendulum.datetime(2026, 3, 2, 9, 0, tz="UTC")
 """A Monday morning, in the account's time zone (UTC)."""

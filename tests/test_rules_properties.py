@@ -26,37 +26,38 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 from convostate import (
+    ContactId,
+    ConversationId,
+    ConvostateError,
+    Helpdesk,
+    InboxId,
+    MemoryStore,
+    NotAMember,
+    Outcome,
+    PermissionDenied,
+    Role,
+    RuleLoop,
+    SingleUserInbox,
+    UserId,
+)
+from convostate._core.rules.model import EVENT_TYPES, REOPEN_WINDOW, Condition, ConditionTree
+from convostate._core.rules.vocabulary import FIELDS, NO_VALUE, OPERATORS, TIME_FIELDS, ValueType
+from convostate.core import replay
+from convostate.rules import (
     DEFAULT_RULES,
     Action,
     ActionKind,
     AfterTime,
     AllOf,
     AnyOf,
-    ContactId,
-    ConversationId,
-    ConvostateError,
-    Helpdesk,
-    InboxId,
-    ManualClock,
-    MemoryStore,
     Not,
-    NotAMember,
     OnEvent,
-    Outcome,
-    PermissionDenied,
-    Role,
     Rule,
-    RuleLoop,
     RuleSet,
-    SequentialIds,
-    SingleUserInbox,
-    UserId,
     all_of,
-    replay,
     when,
 )
-from convostate._core.rules.model import EVENT_TYPES, REOPEN_WINDOW, Condition, ConditionTree
-from convostate._core.rules.vocabulary import FIELDS, NO_VALUE, OPERATORS, TIME_FIELDS, ValueType
+from convostate.testing import ManualClock, SequentialIds
 from tests.strategies import clock_steps
 
 START = pendulum.datetime(2026, 3, 2, 9, 0, tz="UTC")

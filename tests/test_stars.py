@@ -6,7 +6,13 @@ are idempotent."
 
 from __future__ import annotations
 
-from convostate import Reopened, Starred, Status, Unassigned, Unstarred
+from convostate import (
+    Reopened,
+    Starred,
+    Status,
+    Unassigned,
+    Unstarred,
+)
 from tests.builders import (
     ANA,
     BEN,

@@ -18,31 +18,33 @@ from collections.abc import Callable
 import pytest
 
 from convostate import (
-    REOPEN_ON_INBOUND,
     Actor,
     Closed,
-    Command,
     Conversation,
-    MarkRead,
-    MarkUnread,
     MessageReceived,
-    ReceiveMessage,
-    Reopen,
     Reopened,
     ReopenReason,
     RuleId,
+    Status,
+)
+from convostate.core import Assign as AssignCommand
+from convostate.core import Close as CloseCommand
+from convostate.core import (
+    Command,
+    MarkRead,
+    MarkUnread,
+    ReceiveMessage,
+    Reopen,
     SendReply,
     Snooze,
     Star,
-    Status,
     Transition,
     Unassign,
     Unsnooze,
     Unstar,
     status_machine,
 )
-from convostate import Assign as AssignCommand
-from convostate import Close as CloseCommand
+from convostate.rules import REOPEN_ON_INBOUND
 from tests.builders import (
     ANA,
     BEN,

@@ -1,14 +1,16 @@
 """The default store: everything in this process's memory, for scripts, notebooks, tests and one-process apps.
 
-It keeps the same promises as any store (see :class:`convostate.Store`): a conversation's new state and its
-events are written together or not at all, a stale ``expected_version`` is refused, an external message id
-is delivered once per inbox, and tabs and badges come from an index updated on every write.
+It keeps the same promises as any store (see :class:`convostate.Store`) and is safe to share between the
+threads of one process (a FastAPI or Flask app with sync endpoints, several sweep workers): one lock makes
+every read and every commit atomic, and a commit checks all of a change set's expectations before it
+writes any of it, so a refused change set leaves the store exactly as it was.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Mapping, Sequence
+import threading
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -23,7 +25,9 @@ from convostate._core.model import AccountSettings, Contact, Conversation, Inbox
 from convostate._core.rules.engine import Timer
 from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
-from convostate._ports import DueTimer, DuplicateDelivery, OutgoingEmail, Position, TabCount
+from convostate._ports.changes import ChangeSet, ConversationChange
+from convostate._ports.records import DueTimer, OutgoingEmail, Position, TabCount
+from convostate._ports.roles import DuplicateDelivery
 
 _DueEntry = tuple[int, str, str, DueTimer]
 """A timer in the due-index: (due instant in epoch microseconds, conversation id, rule id, the timer). A
@@ -35,7 +39,11 @@ def _due_entry(timer: DueTimer) -> _DueEntry:
 
 
 class MemoryStore:
+    """Every storage role in one process's memory; thread-safe."""
+
     def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._directory_version = 0
         self._users: dict[UserId, User] = {}
         self._user_ids_by_email: dict[str, UserId] = {}
         self._inboxes: dict[InboxId, Inbox] = {}
@@ -50,39 +58,33 @@ class MemoryStore:
         # what it returns, not what the account holds.
         self._timers: dict[ConversationId, tuple[_DueEntry, ...]] = {}
         self._due: Any = SortedList()  # of _DueEntry, oldest first
+        self._claims: dict[tuple[str, str], int] = {}  # (conversation, rule) -> claimed until, epoch µs
         self._rotations: dict[RuleId, int] = {}
         self._outbox: dict[str, OutgoingEmail] = {}  # in the order enqueued
 
-    def add_user(self, user: User) -> None:
-        email = user.email.casefold()
-        if user.id in self._users or email in self._user_ids_by_email:
-            raise InvalidInput(f"a user with id {user.id} or email {user.email} already exists")
-        self._users[user.id] = user
-        self._user_ids_by_email[email] = user.id
+    # ------------------------------------------------------------------ directory
+
+    def directory_version(self) -> int:
+        return self._directory_version
 
     def user(self, user_id: UserId) -> User | None:
         return self._users.get(user_id)
 
     def user_by_email(self, email: str) -> User | None:
-        user_id = self._user_ids_by_email.get(email.casefold())
-        return None if user_id is None else self._users[user_id]
+        with self._lock:
+            user_id = self._user_ids_by_email.get(email.casefold())
+            return None if user_id is None else self._users[user_id]
 
     def users(self) -> Sequence[User]:
-        return list(self._users.values())
-
-    def save_inbox(self, inbox: Inbox) -> None:
-        self._inboxes[inbox.id] = inbox
+        with self._lock:
+            return list(self._users.values())
 
     def inbox(self, inbox_id: InboxId) -> Inbox | None:
         return self._inboxes.get(inbox_id)
 
     def inboxes(self) -> Sequence[Inbox]:
-        return list(self._inboxes.values())
-
-    def add_contact(self, contact: Contact) -> None:
-        if contact.id in self._contacts:
-            raise InvalidInput(f"a contact with id {contact.id} already exists")
-        self._contacts[contact.id] = contact
+        with self._lock:
+            return list(self._inboxes.values())
 
     def contact(self, contact_id: ContactId) -> Contact | None:
         return self._contacts.get(contact_id)
@@ -90,8 +92,7 @@ class MemoryStore:
     def settings(self) -> AccountSettings:
         return self._settings
 
-    def save_settings(self, settings: AccountSettings) -> None:
-        self._settings = settings
+    # ------------------------------------------------------------------ conversation log
 
     def conversation(self, conversation_id: ConversationId) -> Conversation | None:
         return self._conversations.get(conversation_id)
@@ -99,57 +100,19 @@ class MemoryStore:
     def conversation_between(self, contact_id: ContactId, inbox_id: InboxId) -> ConversationId | None:
         return self._between.get((contact_id, inbox_id))
 
-    def append(
-        self,
-        conversation: Conversation,
-        events: Sequence[Event],
-        *,
-        expected_version: int,
-        external_id: str | None = None,
-        timers: Sequence[Timer] = (),
-        rotations: Mapping[RuleId, int] | None = None,
-    ) -> None:
-        current = self._conversations.get(conversation.id)
-        stored_version = current.version if current is not None else 0
-        if stored_version != expected_version:
-            raise ConcurrencyConflict(
-                f"conversation {conversation.id} is at version {stored_version}, not {expected_version}: "
-                "someone else changed it; load it again and retry"
-            )
-        if conversation.version != expected_version + len(events):
-            raise InvalidInput(
-                f"version {conversation.version} does not follow {expected_version} plus {len(events)} events"
-            )
-        pair = (conversation.contact_id, conversation.inbox_id)
-        if current is None and pair in self._between and conversation.linked_from != self._between[pair]:
-            raise ConcurrencyConflict(
-                f"{conversation.contact_id} already has a conversation in {conversation.inbox_id}: "
-                f"{self._between[pair]}; add the message to it"
-            )
-        delivery = (conversation.inbox_id, external_id) if external_id is not None else None
-        if delivery is not None and delivery in self._delivered:
-            raise DuplicateDelivery(
-                f"message {external_id} was already delivered to {conversation.inbox_id}",
-                self._delivered[delivery],
-            )
-        inbox = self._inboxes.get(conversation.inbox_id)
-        if inbox is None:
-            raise UnknownInbox(f"no inbox {conversation.inbox_id}")
-        self._index.update(current, conversation, inbox)
-        self._set_timers(conversation.id, timers)
-        self._conversations[conversation.id] = conversation
-        self._events.setdefault(conversation.id, []).extend(events)
-        if current is None:
-            self._between[pair] = conversation.id
-        if delivery is not None:
-            self._delivered[delivery] = conversation.id
-        self._rotations.update(rotations or {})
-
     def events(self, conversation_id: ConversationId) -> Sequence[Event]:
-        return tuple(self._events.get(conversation_id, ()))
+        with self._lock:
+            return tuple(self._events.get(conversation_id, ()))
 
     def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]:
-        return self._index.assigned(user_id, inbox_id)
+        with self._lock:
+            return self._index.assigned(user_id, inbox_id)
+
+    def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
+        with self._lock:
+            return {rule_id: self._rotations.get(rule_id, 0) for rule_id in rule_ids}
+
+    # ------------------------------------------------------------------ views
 
     def tab_page(
         self,
@@ -160,67 +123,94 @@ class MemoryStore:
         after: Position | None,
         limit: int,
     ) -> Sequence[Conversation]:
-        ids = self._index.page(tab, user_id, inbox_ids, after, limit)
-        return [self._conversations[conversation_id] for conversation_id in ids]
+        with self._lock:
+            ids = self._index.page(tab, user_id, inbox_ids, after, limit)
+            return [self._conversations[conversation_id] for conversation_id in ids]
 
     def tab_counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]:
-        return self._index.counts(user_id, inbox_ids)
+        with self._lock:
+            return self._index.counts(user_id, inbox_ids)
+
+    # ------------------------------------------------------------------ timers
 
     def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
-        start = 0
-        if after is not None:
-            # Just past ``after``'s entry: no text sorts between a rule id and the same id + NUL.
-            place = (
-                epoch_microseconds(after.due_at),
-                after.conversation_id.value,
-                after.rule_id.value + "\0",
-            )
-            start = self._due.bisect_left(place)
-        end = self._due.bisect_left((epoch_microseconds(now) + 1,))  # every entry due at or before now
-        return [entry[3] for entry in self._due.islice(start, min(end, start + limit))]
+        with self._lock:
+            start = 0
+            if after is not None:
+                # Just past ``after``'s entry: no text sorts between a rule id and the same id + NUL.
+                place = (
+                    epoch_microseconds(after.due_at),
+                    after.conversation_id.value,
+                    after.rule_id.value + "\0",
+                )
+                start = self._due.bisect_left(place)
+            end = self._due.bisect_left((epoch_microseconds(now) + 1,))  # every entry due at or before now
+            return [entry[3] for entry in self._due.islice(start, min(end, start + limit))]
 
-    def rotation(self, rule_id: RuleId) -> int:
-        return self._rotations.get(rule_id, 0)
+    def claim_due(
+        self, now: pendulum.DateTime, *, limit: int, until: pendulum.DateTime
+    ) -> Sequence[DueTimer]:
+        at, claimed_until = epoch_microseconds(now), epoch_microseconds(until)
+        claimed: list[DueTimer] = []
+        with self._lock:
+            end = self._due.bisect_left((at + 1,))
+            for entry in self._due.islice(0, end):
+                key = (entry[1], entry[2])
+                if self._claims.get(key, at) > at:
+                    continue  # another worker holds it
+                self._claims[key] = claimed_until
+                claimed.append(entry[3])
+                if len(claimed) == limit:
+                    break
+        return claimed
 
-    def enqueue_email(self, email: OutgoingEmail) -> None:
-        if email.id in self._outbox:
-            raise InvalidInput(f"an email with id {email.id} is already in the outbox; ids are never reused")
-        self._outbox[email.id] = email
+    def release(self, timers: Sequence[DueTimer]) -> None:
+        with self._lock:
+            for timer in timers:
+                self._claims.pop((timer.conversation_id.value, timer.rule_id.value), None)
+
+    # ------------------------------------------------------------------ outbox
 
     def outgoing_email(self, email_id: str) -> OutgoingEmail | None:
         return self._outbox.get(email_id)
 
     def pending_emails(self, limit: int) -> Sequence[OutgoingEmail]:
-        pending = [email for email in self._outbox.values() if email.sent_at is None]
-        pending.sort(
-            key=lambda email: epoch_microseconds(email.created_at)
-        )  # stable: ties stay in enqueue order
+        with self._lock:
+            pending = [email for email in self._outbox.values() if email.sent_at is None]
+        pending.sort(key=lambda email: epoch_microseconds(email.created_at))  # stable: ties keep their order
         return pending[:limit]
 
     def claim_email(
         self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
     ) -> OutgoingEmail | None:
-        email = self._outbox.get(email_id)
-        if email is None or email.sent_at is not None:
-            return None
-        if email.claimed_until is not None and email.claimed_until > at:
-            return None
-        claimed = self._outbox[email_id] = attrs.evolve(email, claimed_until=until)
-        return claimed
+        with self._lock:
+            email = self._outbox.get(email_id)
+            if email is None or email.sent_at is not None:
+                return None
+            if email.claimed_until is not None and email.claimed_until > at:
+                return None
+            claimed = self._outbox[email_id] = attrs.evolve(email, claimed_until=until)
+            return claimed
 
     def email_sent(self, email_id: str, at: pendulum.DateTime) -> None:
-        email = self._outgoing(email_id)
-        if email.sent_at is None:
-            self._outbox[email_id] = attrs.evolve(
-                email, attempts=email.attempts + 1, last_attempt_at=at, sent_at=at, claimed_until=None
-            )
+        with self._lock:
+            email = self._outgoing(email_id)
+            if email.sent_at is None:
+                self._outbox[email_id] = attrs.evolve(
+                    email, attempts=email.attempts + 1, last_attempt_at=at, sent_at=at, claimed_until=None
+                )
 
     def email_failed(self, email_id: str, at: pendulum.DateTime, error: str) -> None:
-        email = self._outgoing(email_id)
-        if email.sent_at is None:
-            self._outbox[email_id] = attrs.evolve(
-                email, attempts=email.attempts + 1, last_error=error, last_attempt_at=at, claimed_until=None
-            )
+        with self._lock:
+            email = self._outgoing(email_id)
+            if email.sent_at is None:
+                self._outbox[email_id] = attrs.evolve(
+                    email,
+                    attempts=email.attempts + 1,
+                    last_error=error,
+                    last_attempt_at=at,
+                    claimed_until=None,
+                )
 
     def _outgoing(self, email_id: str) -> OutgoingEmail:
         email = self._outbox.get(email_id)
@@ -228,9 +218,144 @@ class MemoryStore:
             raise InvalidInput(f"no email {email_id} in the outbox")
         return email
 
+    # ------------------------------------------------------------------ the one write
+
+    def commit(self, changes: ChangeSet) -> None:
+        with self._lock:
+            self._check(changes)
+            self._apply(changes)
+
+    def _check(self, changes: ChangeSet) -> None:
+        """Every expectation of the change set, before anything is written."""
+        if changes.directory_version is not None and changes.directory_version != self._directory_version:
+            raise ConcurrencyConflict(
+                f"the account's users, inboxes or settings changed (version {self._directory_version}, "
+                f"not {changes.directory_version}): load them again and retry"
+            )
+        new_inboxes: dict[InboxId, Inbox] = {}
+        if changes.directory is not None:
+            emails: set[str] = set()
+            user_ids: set[UserId] = set()
+            for user in changes.directory.users:
+                email = user.email.casefold()
+                taken = user.id in self._users or user.id in user_ids
+                if taken or email in self._user_ids_by_email or email in emails:
+                    raise InvalidInput(f"a user with id {user.id} or email {user.email} already exists")
+                emails.add(email)
+                user_ids.add(user.id)
+            new_inboxes = {inbox.id: inbox for inbox in changes.directory.inboxes}
+        contact_ids: set[ContactId] = set()
+        for contact in changes.contacts:
+            if contact.id in self._contacts or contact.id in contact_ids:
+                raise InvalidInput(f"a contact with id {contact.id} already exists")
+            contact_ids.add(contact.id)
+        for seen in changes.assignments_seen:
+            now = set(self._index.assigned(seen.user_id, seen.inbox_id))
+            if now != seen.conversation_ids:
+                raise ConcurrencyConflict(
+                    f"{seen.user_id}'s assignments in {seen.inbox_id} changed since this decision read them: "
+                    "retry"
+                )
+        for turns in changes.rotations:
+            if self._rotations.get(turns.rule_id, 0) != turns.expected:
+                raise ConcurrencyConflict(
+                    f"rule {turns.rule_id} gave a turn since this decision read its rotation: retry"
+                )
+        self._check_conversations(changes.conversations, new_inboxes)
+        delivery = changes.delivery
+        if delivery is not None and (delivery.inbox_id, delivery.external_id) in self._delivered:
+            raise DuplicateDelivery(
+                f"message {delivery.external_id} was already delivered to {delivery.inbox_id}",
+                self._delivered[(delivery.inbox_id, delivery.external_id)],
+            )
+        email_ids: set[str] = set()
+        for outgoing in changes.emails:
+            if outgoing.id in self._outbox or outgoing.id in email_ids:
+                raise InvalidInput(
+                    f"an email with id {outgoing.id} is already in the outbox; ids are never reused"
+                )
+            email_ids.add(outgoing.id)
+
+    def _check_conversations(
+        self, changes: Sequence[ConversationChange], new_inboxes: Mapping[InboxId, Inbox]
+    ) -> None:
+        if len(changes) == 1 and changes[0].expected_version != 0:  # the commonest: one existing conversation
+            change = changes[0]
+            self._check_version(change, self._conversations.get(change.state.id))
+            return
+        versions: dict[ConversationId, int] = {}  # as the earlier changes of this set leave them
+        between: dict[tuple[ContactId, InboxId], ConversationId] = {}
+        for change in changes:
+            conversation, expected = change.state, change.expected_version
+            stored_version = versions.get(conversation.id)
+            if stored_version is None:
+                self._check_version(change, self._conversations.get(conversation.id))
+            else:
+                self._check_version(change, stored_version)
+            versions[conversation.id] = conversation.version
+            if expected != 0:
+                continue  # a conversation that exists is in a known inbox, and holds its pair already
+            pair = (conversation.contact_id, conversation.inbox_id)
+            holder = between.get(pair, self._between.get(pair))
+            if holder is not None and conversation.linked_from != holder:
+                raise ConcurrencyConflict(
+                    f"{conversation.contact_id} already has a conversation in {conversation.inbox_id}: "
+                    f"{holder}; add the message to it"
+                )
+            if conversation.inbox_id not in self._inboxes and conversation.inbox_id not in new_inboxes:
+                raise UnknownInbox(f"no inbox {conversation.inbox_id}")
+            between[pair] = conversation.id
+
+    @staticmethod
+    def _check_version(change: ConversationChange, current: Conversation | int | None) -> None:
+        """``current`` is the stored conversation (None if there is none) or the version an earlier change
+        of the same change set leaves it at."""
+        conversation, expected = change.state, change.expected_version
+        stored_version = current if isinstance(current, int) else 0 if current is None else current.version
+        if stored_version != expected:
+            raise ConcurrencyConflict(
+                f"conversation {conversation.id} is at version {stored_version}, not {expected}: "
+                "someone else changed it; load it again and retry"
+            )
+        if conversation.version != expected + len(change.events):
+            raise InvalidInput(
+                f"version {conversation.version} does not follow {expected} plus {len(change.events)} events"
+            )
+
+    def _apply(self, changes: ChangeSet) -> None:
+        if changes.directory is not None:
+            for user in changes.directory.users:
+                self._users[user.id] = user
+                self._user_ids_by_email[user.email.casefold()] = user.id
+            for inbox in changes.directory.inboxes:
+                self._inboxes[inbox.id] = inbox
+            if changes.directory.settings is not None:
+                self._settings = changes.directory.settings
+            self._directory_version += 1
+        for contact in changes.contacts:
+            self._contacts[contact.id] = contact
+        for turns in changes.rotations:
+            self._rotations[turns.rule_id] = turns.count
+        for change in changes.conversations:
+            conversation = change.state
+            if not change.tabs.is_empty:
+                self._index.apply(conversation.id, conversation.inbox_id, change.tabs)
+            self._set_timers(conversation.id, change.timers)
+            self._conversations[conversation.id] = conversation
+            if change.events:
+                self._events.setdefault(conversation.id, []).extend(change.events)
+            if change.expected_version == 0:
+                self._between[(conversation.contact_id, conversation.inbox_id)] = conversation.id
+        if changes.delivery is not None:
+            delivery = changes.delivery
+            self._delivered[(delivery.inbox_id, delivery.external_id)] = delivery.conversation_id
+        for outgoing in changes.emails:
+            self._outbox[outgoing.id] = outgoing
+
     def _set_timers(self, conversation_id: ConversationId, timers: Sequence[Timer]) -> None:
         for entry in self._timers.pop(conversation_id, ()):
             self._due.remove(entry)
+            self._claims.pop((entry[1], entry[2]), None)
         if timers:
             entries = tuple(
                 _due_entry(DueTimer(timer.due_at, conversation_id, timer.rule_id)) for timer in timers
@@ -240,19 +365,22 @@ class MemoryStore:
 
     def dump(self) -> dict[str, Any]:
         """A deep copy of everything stored, comparable with ``==``: tests use it to prove nothing changed."""
-        return copy.deepcopy(
-            {
-                "users": self._users,
-                "inboxes": self._inboxes,
-                "contacts": self._contacts,
-                "settings": self._settings,
-                "conversations": self._conversations,
-                "between": self._between,
-                "events": self._events,
-                "delivered": self._delivered,
-                "index": self._index.dump(),
-                "timers": self._timers,
-                "rotations": self._rotations,
-                "outbox": self._outbox,
-            }
-        )
+        with self._lock:
+            return copy.deepcopy(
+                {
+                    "directory_version": self._directory_version,
+                    "users": self._users,
+                    "inboxes": self._inboxes,
+                    "contacts": self._contacts,
+                    "settings": self._settings,
+                    "conversations": self._conversations,
+                    "between": self._between,
+                    "events": self._events,
+                    "delivered": self._delivered,
+                    "index": self._index.dump(),
+                    "timers": self._timers,
+                    "claims": self._claims,
+                    "rotations": self._rotations,
+                    "outbox": self._outbox,
+                }
+            )

@@ -65,3 +65,7 @@ class ExportDisabled(PermissionDenied):
 
 class ConcurrencyConflict(ConvostateError):
     """Someone else saved the conversation first: load it again and retry the command."""
+
+
+class MailerNotConfigured(ConvostateError):
+    """Emails are queued but nothing can send them: the helpdesk was built without a mailer."""

@@ -23,11 +23,12 @@ class _Id:
 
     # Written out rather than generated: ids are hashed and compared on every write, and these are the
     # cheapest a Python class can have. Ids of different kinds are never equal, even with the same text.
+    # ``type(other) is type(self)`` (not ``other.__class__``) is what lets type checkers narrow ``other``.
     def __eq__(self, other: object) -> bool:
-        return self is other or (other.__class__ is self.__class__ and other.value == self.value)
+        return self is other or (type(other) is type(self) and other.value == self.value)
 
     def __ne__(self, other: object) -> bool:
-        return self is not other and (other.__class__ is not self.__class__ or other.value != self.value)
+        return self is not other and (type(other) is not type(self) or other.value != self.value)
 
     def __hash__(self) -> int:
         return hash(self.value)

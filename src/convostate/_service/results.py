@@ -9,7 +9,7 @@ from convostate._core.errors import InvalidInput
 from convostate._core.events import Event
 from convostate._core.model import Conversation
 from convostate._core.tabs import Tab
-from convostate._ports import DueTimer, OutgoingEmail, Position, TabCount
+from convostate._ports.records import DueTimer, OutgoingEmail, Position, TabCount
 
 
 @attrs.frozen

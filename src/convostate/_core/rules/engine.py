@@ -353,7 +353,6 @@ def _check(
 
 def _compare(condition: Condition, actual: Any, context: DecisionContext) -> tuple[bool, str]:
     op, expected = condition.op, condition.value
-    shown = "" if expected is None else _show(expected, context)
     if op in ("older_than", "within"):
         window = _window(expected, context)
         shown = f"{expected} ({window})" if expected == REOPEN_WINDOW else str(window)
@@ -361,6 +360,7 @@ def _compare(condition: Condition, actual: Any, context: DecisionContext) -> tup
             return False, shown
         ends_at = window.end(actual, context.settings.timezone)
         return (context.now >= ends_at) if op == "older_than" else (context.now < ends_at), shown
+    shown = "" if expected is None else _show(expected, context)
     return _OPERATIONS[op](actual, expected), shown
 
 
@@ -389,7 +389,8 @@ _OPERATIONS: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def _window(duration: Duration, context: DecisionContext) -> CalendarDuration:
-    return context.settings.reopen_window if duration == REOPEN_WINDOW else duration  # type: ignore[return-value]
+    # A Duration that is not a CalendarDuration is REOPEN_WINDOW: model._duration admits no other text.
+    return duration if isinstance(duration, CalendarDuration) else context.settings.reopen_window
 
 
 def _show(value: Any, context: DecisionContext) -> str:

@@ -53,8 +53,10 @@ Duration: TypeAlias = CalendarDuration | str
 
 
 def _duration(where: str, value: object) -> Duration:
-    if isinstance(value, CalendarDuration) or value == REOPEN_WINDOW:
+    if isinstance(value, CalendarDuration):
         return value
+    if value == REOPEN_WINDOW:
+        return REOPEN_WINDOW
     if isinstance(value, str):
         try:
             return CalendarDuration.parse(value)

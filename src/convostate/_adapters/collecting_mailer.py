@@ -1,4 +1,4 @@
-"""A mailer that keeps what it sends, for tests and the default set-up; it can be told to fail."""
+"""A mailer that keeps what it sends instead of sending it, for tests and notebooks; it can fail on demand."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from email.message import EmailMessage
 
 
 class MailerUnavailable(ConnectionError):
-    """The outbox mailer was told to fail, as a real SMTP server might."""
+    """The collecting mailer was told to fail, as a real SMTP server might."""
 
 
-class OutboxMailer:
+class CollectingMailer:
     """Collects sent messages in ``sent``. ``fail_next(n)`` makes the next ``n`` sends raise."""
 
     def __init__(self) -> None:
@@ -22,5 +22,5 @@ class OutboxMailer:
     def send(self, message: EmailMessage) -> None:
         if self._failures_left > 0:
             self._failures_left -= 1
-            raise MailerUnavailable("the outbox mailer was told to fail this send")
+            raise MailerUnavailable("the collecting mailer was told to fail this send")
         self.sent.append(message)

@@ -1,0 +1,319 @@
+"""The facade a host app calls, and the composition root that wires it.
+
+``Helpdesk`` is thin: each method hands over to the service that does that job (directory, conversation
+actions, views, timers, exports). This module is the one place that knows the default adapters; the
+services only see ports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from convostate._adapters.clocks import SystemClock
+from convostate._adapters.ids import RandomIds
+from convostate._adapters.memory_store import MemoryStore
+from convostate._core.commands import Command
+from convostate._core.errors import InvalidInput
+from convostate._core.events import Event
+from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
+from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, Role, User
+from convostate._core.rules.defaults import DEFAULT_RULES
+from convostate._core.rules.engine import DEFAULT_MAX_DEPTH, Verdict
+from convostate._core.rules.model import RuleSet
+from convostate._core.tabs import Tab
+from convostate._core.validate import check_type
+from convostate._ports.records import DueTimer
+from convostate._ports.roles import Clock, IdGenerator, Mailer, Store
+from convostate._service.access import Access
+from convostate._service.conversations import ConversationService
+from convostate._service.directory import DirectoryService
+from convostate._service.export_email import DEFAULT_SENDER
+from convostate._service.exports import ExportService
+from convostate._service.pipeline import Pipeline
+from convostate._service.results import Badges, Delivery, ExportResult, HistoryEntry, Outcome, Page, Sweep
+from convostate._service.timers import TimerService
+from convostate._service.unit_of_work import DEFAULT_ATTEMPTS, UnitOfWork
+from convostate._service.views import ViewService
+
+
+class Helpdesk:
+    """One account's conversations, users, inboxes and contacts.
+
+    ``Helpdesk()`` works with no arguments: a memory store (thread-safe), the system clock, random ids and
+    the default rules (the seed product's). Pass your own to change any of them. Without a ``mailer``,
+    exports stay queued in the outbox (the result says so) until a helpdesk with one delivers them.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        mailer: Mailer | None = None,
+        ids: IdGenerator | None = None,
+        rules: RuleSet | None = None,
+        attempts: int = DEFAULT_ATTEMPTS,
+        max_rule_depth: int = DEFAULT_MAX_DEPTH,
+        sender: str = DEFAULT_SENDER,
+    ) -> None:
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.mailer: Mailer | None = mailer
+        self.ids: IdGenerator = ids if ids is not None else RandomIds()
+        self.rules: RuleSet = (
+            check_type("rules", rules, RuleSet, "DEFAULT_RULES") if rules is not None else DEFAULT_RULES
+        )
+        self._attempts = self._at_least_one("attempts", attempts, "5")
+        self._max_rule_depth = self._at_least_one("max_rule_depth", max_rule_depth, "8")
+        self.sender = sender
+        """The ``From`` address of the emails convostate sends (exports)."""
+        self._wire()
+
+    @staticmethod
+    def _at_least_one(name: str, value: int, example: str) -> int:
+        check_type(name, value, int, example)
+        if value < 1:
+            raise InvalidInput(f"{name} must be at least 1, got {value}")
+        return value
+
+    @property
+    def attempts(self) -> int:
+        """How many times an action is decided again on fresh state after losing a race."""
+        return self._attempts
+
+    @attempts.setter
+    def attempts(self, value: int) -> None:
+        self._attempts = self._at_least_one("attempts", value, "5")
+        self._wire()
+
+    @property
+    def max_rule_depth(self) -> int:
+        """How many rounds of rules may follow one action before it is refused as a loop."""
+        return self._max_rule_depth
+
+    @max_rule_depth.setter
+    def max_rule_depth(self, value: int) -> None:
+        self._max_rule_depth = self._at_least_one("max_rule_depth", value, "8")
+        self._wire()
+
+    def _wire(self) -> None:
+        """The composition root: the services, each given only the ports and collaborators it needs."""
+        store, clock, ids = self.store, self.clock, self.ids
+        work = UnitOfWork(store, self._attempts)
+        access = Access(store)
+        pipeline = Pipeline(self.rules, self._max_rule_depth)
+        self._access = access
+        self._conversations = ConversationService(
+            store=store, work=work, clock=clock, ids=ids, access=access, pipeline=pipeline
+        )
+        self._directory = DirectoryService(
+            store=store, work=work, ids=ids, access=access, conversations=self._conversations
+        )
+        self._views = ViewService(store, clock, access, self.rules)
+        self._timers = TimerService(
+            store=store,
+            work=work,
+            clock=clock,
+            access=access,
+            pipeline=pipeline,
+            conversations=self._conversations,
+        )
+        self._exports = ExportService(
+            store=store,
+            work=work,
+            clock=clock,
+            ids=ids,
+            access=access,
+            views=self._views,
+            mailer=self.mailer,
+            sender=self.sender,
+        )
+
+    # ------------------------------------------------------------------ the account directory
+
+    def add_user(self, name: str, email: str, *, role: Role = Role.AGENT, by: UserId | None = None) -> User:
+        """Add a user. The account's first user must be an admin and is added with no ``by``; after that,
+        only an admin may add users."""
+        return self._directory.add_user(name, email, role=role, by=by)
+
+    def add_inbox(self, name: str, *, members: Iterable[UserId] = (), by: UserId) -> Inbox:
+        """Add a multi-user inbox, whose members can be assigned to its conversations."""
+        return self._directory.add_inbox(name, members=members, by=by)
+
+    def add_single_user_inbox(self, name: str, *, owner: UserId, by: UserId) -> Inbox:
+        """Add a single-user inbox: ``owner`` is the only participant of each of its conversations."""
+        return self._directory.add_single_user_inbox(name, owner=owner, by=by)
+
+    def add_member(self, inbox_id: InboxId, user_id: UserId, *, by: UserId) -> Inbox:
+        return self._directory.add_member(inbox_id, user_id, by=by)
+
+    def remove_member(self, inbox_id: InboxId, user_id: UserId, *, by: UserId) -> Inbox:
+        """Remove a member; they are unassigned from the inbox's conversations, by ``by``, in the same
+        commit."""
+        return self._directory.remove_member(inbox_id, user_id, by=by)
+
+    def add_contact(
+        self,
+        *,
+        name: str = "",
+        phone: str | None = None,
+        email: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> Contact:
+        """Add a contact, as the host's channel integration meets a new phone number or address. ``tags``
+        (``vip``, ``wholesale``) are for rules to test."""
+        return self._directory.add_contact(name=name, phone=phone, email=email, tags=tags)
+
+    def user(self, user_id: UserId) -> User:
+        return self._access.user(user_id)
+
+    def inbox(self, inbox_id: InboxId) -> Inbox:
+        return self._access.inbox(inbox_id)
+
+    def contact(self, contact_id: ContactId) -> Contact:
+        return self._access.contact(contact_id)
+
+    def conversation(self, conversation_id: ConversationId) -> Conversation:
+        return self._access.conversation(conversation_id)
+
+    def settings(self) -> AccountSettings:
+        return self.store.settings()
+
+    def update_settings(self, *, by: UserId, **changes: Any) -> AccountSettings:
+        """Change account settings (admins only): ``timezone``, ``reopen_window``, ``read_model``,
+        ``exports_enabled``."""
+        return self._directory.update_settings(by=by, **changes)
+
+    # ------------------------------------------------------------------ conversation actions
+
+    def receive(
+        self,
+        contact_id: ContactId,
+        inbox_id: InboxId,
+        body: str,
+        *,
+        external_id: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> Outcome:
+        """The contact wrote to the inbox: start their conversation, add to it, or reopen it.
+
+        ``external_id`` is the provider's message id: a message delivered twice with the same one changes
+        nothing the second time.
+        """
+        return self._conversations.receive(
+            contact_id, inbox_id, body, external_id=external_id, sent_at=sent_at
+        )
+
+    def reply(
+        self, conversation_id: ConversationId, body: str, *, by: UserId, external_id: str | None = None
+    ) -> Outcome:
+        return self._conversations.reply(conversation_id, body, by=by, external_id=external_id)
+
+    def assign(self, conversation_id: ConversationId, user_id: UserId, *, by: UserId) -> Outcome:
+        return self._conversations.assign(conversation_id, user_id, by=by)
+
+    def unassign(self, conversation_id: ConversationId, user_id: UserId, *, by: UserId) -> Outcome:
+        return self._conversations.unassign(conversation_id, user_id, by=by)
+
+    def close(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._conversations.close(conversation_id, by=by)
+
+    def reopen(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._conversations.reopen(conversation_id, by=by)
+
+    def snooze(self, conversation_id: ConversationId, until: datetime, *, by: UserId) -> Outcome:
+        """Put it aside until ``until``; the default rules wake it, unread, then or when the contact
+        writes."""
+        return self._conversations.snooze(conversation_id, until, by=by)
+
+    def unsnooze(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._conversations.unsnooze(conversation_id, by=by)
+
+    def star(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        """Star it for ``by`` (stars are per user)."""
+        return self._conversations.star(conversation_id, by=by)
+
+    def unstar(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._conversations.unstar(conversation_id, by=by)
+
+    def mark_read(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._conversations.mark_read(conversation_id, by=by)
+
+    def mark_unread(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._conversations.mark_unread(conversation_id, by=by)
+
+    def execute(self, command: Command) -> Outcome:
+        """Run any core command, after checking that a user actor may act on the conversation."""
+        return self._conversations.execute(command)
+
+    # ------------------------------------------------------------------ queries
+
+    def search_users(self, text: str, *, inbox_id: InboxId | None = None) -> list[User]:
+        """Users whose name matches ``text`` (any case, accents ignored), members of ``inbox_id`` if given."""
+        return self._views.search_users(text, inbox_id=inbox_id)
+
+    def participants(self, conversation_id: ConversationId) -> list[User]:
+        return self._views.participants(conversation_id)
+
+    def tab(self, user_id: UserId, tab: Tab, *, cursor: str | None = None, limit: int = 25) -> Page:
+        """A page of ``user_id``'s tab, newest activity first, across every inbox the user can see."""
+        return self._views.tab(user_id, tab, cursor=cursor, limit=limit)
+
+    def badges(self, user_id: UserId) -> Badges:
+        """For each of the user's tabs, how many conversations it lists and how many are unread for them."""
+        return self._views.badges(user_id)
+
+    def history(self, conversation_id: ConversationId) -> list[HistoryEntry]:
+        """Every change to the conversation, oldest first, with who or what caused it."""
+        return self._views.history(conversation_id)
+
+    def explain(self, conversation_id: ConversationId, event: Event | None = None) -> tuple[Verdict, ...]:
+        """Which rules ``event`` (by default the conversation's latest) would trigger now, which not, and
+        why."""
+        return self._views.explain(conversation_id, event)
+
+    # ------------------------------------------------------------------ timers
+
+    def due(self, now: datetime | None = None, *, limit: int = 100) -> list[DueTimer]:
+        """The time rules due at ``now`` (default: the clock's now), oldest first, at most ``limit``."""
+        return self._timers.due(now, limit=limit)
+
+    def run_due(self, now: datetime | None = None, *, batch: int = 100) -> Sweep:
+        """Run every time rule due at ``now`` (default: the clock's now): call it from the host's scheduler.
+
+        Each acts at the instant it was due, so a late sweep records what a punctual one would. Running it
+        twice, or from several workers at once, acts once: a sweep claims the timers it fires (``batch``
+        at a time, oldest first), and each firing commits at the version it read, so a worker that loses a
+        race re-checks the fresh state. A rule that does not settle is reported as stuck.
+        """
+        return self._timers.run_due(now, batch=batch)
+
+    # ------------------------------------------------------------------ exports
+
+    def export(self, conversation_id: ConversationId, *, by: UserId) -> ExportResult:
+        """Email the conversation to ``by``'s address, as a CSV attachment named ``<conversation id>.csv``.
+
+        Members of the conversation's inbox and admins may export it; when an admin has turned exports off
+        (``exports_enabled=False``) it raises :class:`ExportDisabled` (a :class:`PermissionDenied`), and
+        nothing is queued. The email is queued in the store's outbox first, so it is never lost, then sent
+        at once if the helpdesk has a mailer. A failed send does not raise: the result says it was not
+        delivered, and :meth:`deliver_pending` retries it.
+        """
+        return self._exports.export(conversation_id, by=by)
+
+    def deliver_pending(self, limit: int = 100) -> Delivery:
+        """Send the emails still in the outbox, oldest first, at most ``limit``: call it from the host's
+        scheduler, like :meth:`run_due`. Each is tried once per call; one that fails again stays pending.
+
+        convostate never sends an email twice: a worker claims an email before sending it (so several
+        workers can run this at once), and marks it sent as soon as the mailer accepts it. One window is
+        left, as with any outbox: if the process dies, or the store fails, after the mail server accepted
+        an email and before it is marked sent, the email is sent again once the claim ends (``SEND_CLAIM``,
+        ten minutes). Both copies carry the same ``Message-ID``, so a receiving server can drop the second.
+
+        Raises:
+            MailerNotConfigured: the helpdesk was built without a mailer.
+        """
+        return self._exports.deliver_pending(limit)

@@ -1,0 +1,112 @@
+"""A change set: everything one action changes, which a store commits as one unit of work or not at all.
+
+The application service builds it with no I/O (the core decides, the rules run, the tab changes and timers
+are worked out) and hands it to :meth:`Store.commit`. The store checks every expectation in it (versions,
+rotation counts, ids not taken, a delivery not seen) before it writes anything, so a refused change set
+leaves the store exactly as it was; two writers racing on the same data cannot both commit.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import attrs
+
+from convostate._core.events import Event
+from convostate._core.ids import ConversationId, InboxId, RuleId, UserId
+from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
+from convostate._core.rules.engine import Timer
+from convostate._core.tab_changes import NO_TAB_CHANGES, TabChanges
+from convostate._ports.records import OutgoingEmail
+
+
+@attrs.frozen
+class ConversationChange:
+    """A conversation's new state and the events that led to it from ``expected_version``.
+
+    ``timers`` replace the conversation's timers (any claim on them ends with them); ``tabs`` is what the
+    change does to the tab lists and counters. With no events, only the timers are replaced, and the
+    stored version must still be ``expected_version``.
+    """
+
+    state: Conversation
+    events: tuple[Event, ...]
+    expected_version: int
+    timers: tuple[Timer, ...] = ()
+    tabs: TabChanges = NO_TAB_CHANGES
+
+
+@attrs.frozen
+class RotationTurns:
+    """A round-robin rule gave turns: its count goes from ``expected`` (what the decision read) to
+    ``count``. Stored as a compare-and-set, so two workers never hand out the same turn."""
+
+    rule_id: RuleId
+    expected: int
+    count: int
+
+
+@attrs.frozen
+class DirectoryChange:
+    """Users added, inboxes saved (new or changed) and new settings, all under one directory version."""
+
+    users: tuple[User, ...] = ()
+    inboxes: tuple[Inbox, ...] = ()
+    settings: AccountSettings | None = None
+
+
+@attrs.frozen
+class ExternalDelivery:
+    """A provider's message id delivered to an inbox, recorded with the conversation it went to, so that a
+    redelivered webhook is recognised (:class:`~convostate.DuplicateDelivery`) and changes nothing."""
+
+    inbox_id: InboxId
+    external_id: str
+    conversation_id: ConversationId
+
+
+@attrs.frozen
+class AssignmentsSeen:
+    """The conversations of an inbox a user was assigned to when the change was decided: the commit is
+    refused if they are not the same any more. Removing a member rests on it, so an assignment that lands
+    between the removal's read and its commit makes the removal decide again (and unassign that one too)."""
+
+    user_id: UserId
+    inbox_id: InboxId
+    conversation_ids: frozenset[ConversationId]
+
+
+@attrs.frozen
+class ChangeSet:
+    """One action's whole change.
+
+    ``directory_version`` is the version of the directory (users, inboxes, settings) the change was
+    decided on; None when it read none. The commit is refused with
+    :class:`~convostate.ConcurrencyConflict` if the directory moved on since, so a decision never rests on a
+    membership or a setting that has changed. A ``directory`` change moves the version on by one.
+    ``conversations`` are applied in order (a rule's linked conversation after the one that opened it).
+    """
+
+    conversations: tuple[ConversationChange, ...] = ()
+    directory_version: int | None = None
+    directory: DirectoryChange | None = None
+    contacts: tuple[Contact, ...] = ()
+    rotations: tuple[RotationTurns, ...] = ()
+    delivery: ExternalDelivery | None = None
+    emails: tuple[OutgoingEmail, ...] = ()
+    assignments_seen: tuple[AssignmentsSeen, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether committing it would change nothing at all (a no-op action commits nothing)."""
+        return not (
+            self.conversations
+            or self.directory
+            or self.contacts
+            or self.rotations
+            or self.delivery
+            or self.emails
+        )
+
+
+EMPTY_CHANGE_SET: Final = ChangeSet()

@@ -1,0 +1,81 @@
+"""The records that stores keep and hand back: plain frozen values, the same for every store."""
+
+from __future__ import annotations
+
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+
+import attrs
+import pendulum
+
+from convostate._core.ids import ConversationId, RuleId, UserId
+from convostate._core.model import Conversation
+from convostate._core.timing import epoch_microseconds
+
+
+@attrs.frozen
+class TabCount:
+    """How many conversations a tab lists for a user, and how many of those are unread for that user."""
+
+    total: int
+    unread: int
+
+
+@attrs.frozen(order=True)
+class DueTimer:
+    """A time rule due for a conversation: what ``Store.due`` lists, oldest first."""
+
+    due_at: pendulum.DateTime
+    conversation_id: ConversationId = attrs.field(order=lambda cid: cid.value)
+    rule_id: RuleId = attrs.field(order=lambda rule_id: rule_id.value)
+
+
+@attrs.frozen(order=True)
+class Position:
+    """Where a conversation sits in a tab: newest activity first, ties broken by id."""
+
+    newest_first: int
+    conversation_id: str
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> Position:
+        """Where ``conversation`` sits in its tabs: minus its last activity in microseconds, and its id."""
+        return cls(-epoch_microseconds(conversation.last_activity_at), conversation.id.value)
+
+
+@attrs.frozen
+class OutgoingEmail:
+    """An email in the store's outbox: queued before the first attempt to send it, so it is never lost, and
+    kept until it is sent (``sent_at``), however many attempts fail on the way.
+
+    ``message`` is the whole email as bytes (``EmailMessage.as_bytes()``), so any store can keep it in a
+    binary column; :meth:`parsed` gives it back as an ``EmailMessage``. Its ``Message-ID`` header is fixed
+    when the email is built, so every attempt sends the same one.
+    """
+
+    id: str
+    conversation_id: ConversationId
+    requested_by: UserId
+    message: bytes
+    created_at: pendulum.DateTime
+    attempts: int = 0
+    """How many times sending it was tried, the successful attempt included."""
+    last_error: str | None = None
+    """What the latest failed attempt raised; None if no attempt has failed."""
+    last_attempt_at: pendulum.DateTime | None = None
+    """When sending it was last tried (the ``at`` of ``email_sent`` or ``email_failed``)."""
+    sent_at: pendulum.DateTime | None = None
+    """When the mailer accepted it; None while it is pending."""
+    claimed_until: pendulum.DateTime | None = None
+    """While a worker is sending it (``Store.claim_email``), until when; other workers leave it alone."""
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None
+
+    def parsed(self) -> EmailMessage:
+        """The email, as the ``EmailMessage`` the mailer sends."""
+        parsed = message_from_bytes(self.message, policy=default_policy)
+        assert isinstance(parsed, EmailMessage)
+        return parsed

@@ -1,0 +1,180 @@
+"""The ports: what the application service needs from the outside world, as small protocols split by role.
+
+A host plugs in its own implementations (a Django-backed store, its SMTP relay, a frozen clock in tests).
+A store plays every storage role: it reads the directory, the conversation log, the views, the timer
+queue and the outbox, and it writes only through :meth:`Store.commit`, one change set at a time, plus the
+outbox's delivery bookkeeping. Each role has a conformance suite in ``convostate.testing.conformance``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from email.message import EmailMessage
+from typing import Protocol, runtime_checkable
+
+import pendulum
+
+from convostate._core.events import Event
+from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
+from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
+from convostate._core.tabs import Tab
+from convostate._ports.changes import ChangeSet
+from convostate._ports.records import DueTimer, OutgoingEmail, Position, TabCount
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Where the application service reads the time. The core never reads a clock itself."""
+
+    def now(self) -> pendulum.DateTime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+@runtime_checkable
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Send one email, or raise. The caller keeps the message until this returns, and retries."""
+        ...
+
+
+@runtime_checkable
+class IdGenerator(Protocol):
+    def new_id(self, kind: str) -> str:
+        """A new, never-used id for a ``kind`` of thing ("conversation", "message", "user", ...)."""
+        ...
+
+
+class Directory(Protocol):
+    """The account's users, inboxes, contacts and settings.
+
+    Users, inboxes and settings share one version, which every directory change moves on by one: an action
+    that read them commits only if they are still as it read them.
+    """
+
+    def directory_version(self) -> int: ...
+    def user(self, user_id: UserId) -> User | None: ...
+    def user_by_email(self, email: str) -> User | None: ...
+    def users(self) -> Sequence[User]: ...
+    def inbox(self, inbox_id: InboxId) -> Inbox | None: ...
+    def inboxes(self) -> Sequence[Inbox]: ...
+    def contact(self, contact_id: ContactId) -> Contact | None: ...
+    def settings(self) -> AccountSettings: ...
+
+
+class ConversationLog(Protocol):
+    """Conversations' states and events, and the turn counts of round-robin rules."""
+
+    def conversation(self, conversation_id: ConversationId) -> Conversation | None: ...
+    def conversation_between(self, contact_id: ContactId, inbox_id: InboxId) -> ConversationId | None: ...
+    def events(self, conversation_id: ConversationId) -> Sequence[Event]: ...
+    def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]:
+        """The conversations of the inbox the user is assigned to, open or closed, ordered by id. A change
+        set that rests on this answer says so (``ChangeSet.assignments_seen``)."""
+        ...
+
+    def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
+        """How many turns each round-robin rule has given so far (0 for one that never gave one)."""
+        ...
+
+
+class Views(Protocol):
+    """Tab pages and badge counts, from rows and counters kept by every commit, never by a scan."""
+
+    def tab_page(
+        self,
+        tab: Tab,
+        user_id: UserId,
+        inbox_ids: Collection[InboxId],
+        *,
+        after: Position | None,
+        limit: int,
+    ) -> Sequence[Conversation]: ...
+    def tab_counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]: ...
+
+
+class TimerQueue(Protocol):
+    """The time rules due for conversations, kept with each conversation's state by every commit."""
+
+    def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
+        """Timers due at or before ``now``, oldest first, starting after ``after``, claimed or not."""
+        ...
+
+    def claim_due(
+        self, now: pendulum.DateTime, *, limit: int, until: pendulum.DateTime
+    ) -> Sequence[DueTimer]:
+        """Atomically claim up to ``limit`` timers due at or before ``now`` that no one holds past ``now``,
+        oldest first, for this worker until ``until``. A commit that replaces a conversation's timers ends
+        their claims; a worker that dies leaves its claims to expire. (With PostgreSQL:
+        ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``.)"""
+        ...
+
+    def release(self, timers: Sequence[DueTimer]) -> None:
+        """End the claims on ``timers`` now, so the next sweep may claim them at once (a sweep gives back
+        the timers it reports stuck, so that every sweep reports them). Unknown timers are ignored."""
+        ...
+
+
+class Outbox(Protocol):
+    """Emails (exports) kept until they are sent: enqueued by a commit, claimed and marked one by one."""
+
+    def outgoing_email(self, email_id: str) -> OutgoingEmail | None:
+        """The email with this id, pending or sent; None if there is none."""
+        ...
+
+    def pending_emails(self, limit: int) -> Sequence[OutgoingEmail]:
+        """At most ``limit`` emails not sent yet (claimed or not), oldest ``created_at`` first, emails created
+        at the same instant in the order they were enqueued."""
+        ...
+
+    def claim_email(
+        self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
+    ) -> OutgoingEmail | None:
+        """Atomically claim a pending email for one worker to send, until ``until``: the claimed email, or
+        None if it is sent, unknown, or claimed by another worker past ``at``. (With SQL:
+        ``UPDATE ... WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= :at)``.)"""
+        ...
+
+    def email_sent(self, email_id: str, at: pendulum.DateTime) -> None:
+        """The mailer accepted the email at ``at``: it leaves the pending emails for good, with one more
+        attempt counted. Marking a sent email sent again, or failed, changes nothing; an unknown id is
+        refused with :class:`~convostate.InvalidInput`."""
+        ...
+
+    def email_failed(self, email_id: str, at: pendulum.DateTime, error: str) -> None:
+        """An attempt to send the email failed with ``error``: it stays pending, with one more attempt
+        counted, ``last_error`` set and its claim released, to be retried. An unknown id is refused with
+        :class:`~convostate.InvalidInput`."""
+        ...
+
+
+class Store(Directory, ConversationLog, Views, TimerQueue, Outbox, Protocol):
+    """Every storage role, and the one write: :meth:`commit`.
+
+    A store may be shared by threads (and, for a database, by processes): every method is atomic, and
+    ``commit`` applies a whole change set or nothing.
+    """
+
+    def commit(self, changes: ChangeSet) -> None:
+        """Apply ``changes`` atomically, after checking every expectation in it.
+
+        Raises:
+            ConcurrencyConflict: a conversation is not at its ``expected_version``, the directory is not at
+                ``directory_version``, a rotation is not at its ``expected`` count, a user's assignments in
+                an inbox are not the ``assignments_seen``, or a new conversation's contact already has one
+                in that inbox (someone else saved first: load again and retry).
+            DuplicateDelivery: the change set's external message id was already delivered to the inbox.
+            UnknownInbox: a new conversation's inbox is neither stored nor saved by the change set.
+            InvalidInput: the change set contradicts itself or the store (a version that does not follow
+                from the events, a user id or email, contact id or email id already taken).
+        """
+        ...
+
+
+class DuplicateDelivery(Exception):
+    """Raised by ``Store.commit`` when a message's external id was already delivered to that inbox."""
+
+    def __init__(self, message: str, conversation_id: ConversationId) -> None:
+        super().__init__(message)
+        self.conversation_id = conversation_id
+        """The conversation the message was delivered to the first time."""

@@ -1,0 +1,224 @@
+"""Conversation actions: a contact's message, a user's reply, assignment, status, stars and read state.
+
+Each action is one unit of work: load the conversation, its inbox, the settings, the contact and the
+rotation counts; check who acts; run the pipeline; commit the whole change set (this conversation, any it
+opened, the turns, the delivered message id) or nothing.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from datetime import datetime
+
+import attrs
+
+from convostate._core.actors import Actor
+from convostate._core.commands import (
+    Assign,
+    Close,
+    Command,
+    MarkRead,
+    MarkUnread,
+    ReceiveMessage,
+    Reopen,
+    SendReply,
+    Snooze,
+    Star,
+    Unassign,
+    Unsnooze,
+    Unstar,
+)
+from convostate._core.errors import InvalidInput, UnknownConversation, UnknownInbox
+from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
+from convostate._core.model import Inbox
+from convostate._core.validate import aware_datetime, check_type, non_empty_text
+from convostate._ports.changes import (
+    EMPTY_CHANGE_SET,
+    AssignmentsSeen,
+    ChangeSet,
+    ConversationChange,
+    ExternalDelivery,
+)
+from convostate._ports.roles import Clock, IdGenerator, Store
+from convostate._service.access import Access
+from convostate._service.pipeline import Loaded, Pipeline, Turns
+from convostate._service.results import Outcome
+from convostate._service.unit_of_work import UnitOfWork
+
+_COMMAND_TYPES: tuple[type, ...] = typing.get_args(Command)
+
+
+class ConversationService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        work: UnitOfWork,
+        clock: Clock,
+        ids: IdGenerator,
+        access: Access,
+        pipeline: Pipeline,
+    ) -> None:
+        self._store = store
+        self._work = work
+        self._clock = clock
+        self._ids = ids
+        self._access = access
+        self._pipeline = pipeline
+        self._round_robin = pipeline.round_robin_rules
+
+    # ------------------------------------------------------------------ actions
+
+    def receive(
+        self,
+        contact_id: ContactId,
+        inbox_id: InboxId,
+        body: str,
+        *,
+        external_id: str | None = None,
+        sent_at: datetime | None = None,
+    ) -> Outcome:
+        self._access.contact(contact_id)
+        self._access.inbox(inbox_id)
+        if external_id is not None:
+            non_empty_text("external_id", external_id)
+        sent = aware_datetime(sent_at) if sent_at is not None else None
+        existing = self._store.conversation_between(contact_id, inbox_id)
+        conversation_id = existing or ConversationId(self._ids.new_id("conversation"))
+        message_id = MessageId(self._ids.new_id("message"))
+        command = ReceiveMessage(conversation_id, inbox_id, contact_id, message_id, body, external_id, sent)
+        return self.run(command)
+
+    def reply(
+        self, conversation_id: ConversationId, body: str, *, by: UserId, external_id: str | None = None
+    ) -> Outcome:
+        message_id = MessageId(self._ids.new_id("message"))
+        return self._act(
+            by,
+            lambda actor: SendReply(conversation_id, message_id, body, actor, external_id),
+            conversation_id,
+        )
+
+    def assign(self, conversation_id: ConversationId, user_id: UserId, *, by: UserId) -> Outcome:
+        self._access.user(user_id)
+        return self._act(by, lambda actor: Assign(conversation_id, user_id, actor), conversation_id)
+
+    def unassign(self, conversation_id: ConversationId, user_id: UserId, *, by: UserId) -> Outcome:
+        self._access.user(user_id)
+        return self._act(by, lambda actor: Unassign(conversation_id, user_id, actor), conversation_id)
+
+    def close(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._act(by, lambda actor: Close(conversation_id, actor), conversation_id)
+
+    def reopen(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._act(by, lambda actor: Reopen(conversation_id, actor), conversation_id)
+
+    def snooze(self, conversation_id: ConversationId, until: datetime, *, by: UserId) -> Outcome:
+        wake_at = aware_datetime(until)
+        return self._act(by, lambda actor: Snooze(conversation_id, wake_at, actor), conversation_id)
+
+    def unsnooze(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._act(by, lambda actor: Unsnooze(conversation_id, actor), conversation_id)
+
+    def star(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._act(by, lambda actor: Star(conversation_id, by, actor), conversation_id)
+
+    def unstar(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._act(by, lambda actor: Unstar(conversation_id, by, actor), conversation_id)
+
+    def mark_read(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._act(by, lambda actor: MarkRead(conversation_id, by, actor), conversation_id)
+
+    def mark_unread(self, conversation_id: ConversationId, *, by: UserId) -> Outcome:
+        return self._act(by, lambda actor: MarkUnread(conversation_id, by, actor), conversation_id)
+
+    def execute(self, command: Command) -> Outcome:
+        """Run any core command, after checking that a user actor may act on the conversation."""
+        if not isinstance(command, _COMMAND_TYPES):
+            raise InvalidInput(f"execute() takes a command such as Close(...), got {type(command).__name__}")
+        if isinstance(command, ReceiveMessage):
+            self._access.contact(command.contact_id)
+            self._access.inbox(command.inbox_id)
+            return self.run(command)
+        user_id = command.actor.user_id
+        if user_id is not None:
+            self._access.user(user_id)
+            self._access.conversation(command.conversation_id)
+        return self.run(command, by=user_id)
+
+    # ------------------------------------------------------------------ the unit of work
+
+    def _act(self, by: UserId, build: Callable[[Actor], Command], conversation_id: ConversationId) -> Outcome:
+        check_type("user id", by, UserId, "UserId('user-1')")  # before Actor.user, for its message
+        check_type("conversation id", conversation_id, ConversationId, "ConversationId('conversation-1')")
+        return self.run(build(Actor.user(by)), by=by)
+
+    def run(self, command: Command, *, by: UserId | None = None) -> Outcome:
+        """Decide ``command`` and commit all it changes, deciding again on fresh state after a lost race.
+        ``by`` is the user acting, checked against the inbox as loaded in each attempt."""
+        external_id = command.external_id if isinstance(command, ReceiveMessage) else None
+
+        def attempt() -> tuple[ChangeSet, Outcome]:
+            directory_version = self._store.directory_version()
+            user = self._access.user(by) if by is not None else None
+            loaded, decided = self._load(command)
+            if user is not None:
+                self._access.may_act(user, loaded.inbox)
+            turns = self.turns()
+            outcome, changes = self._pipeline.command(loaded, decided, self._clock.now(), turns)
+            if not changes:
+                return EMPTY_CHANGE_SET, outcome
+            delivery = None
+            if external_id is not None:
+                delivery = ExternalDelivery(loaded.inbox.id, external_id, outcome.conversation.id)
+            change_set = ChangeSet(
+                tuple(changes), directory_version, rotations=turns.taken(), delivery=delivery
+            )
+            return change_set, outcome
+
+        return self._work.run(attempt, f"conversation {command.conversation_id}", duplicate=self._delivered)
+
+    def _delivered(self, conversation_id: ConversationId) -> Outcome:
+        """A redelivered message: nothing changes; the outcome is the conversation it went to first."""
+        return Outcome(self._access.conversation(conversation_id), ())
+
+    def _load(self, command: Command) -> tuple[Loaded, Command]:
+        if isinstance(command, ReceiveMessage) and command.linked_from is None:
+            # Another server may have started this contact's conversation since: join it.
+            current = self._store.conversation_between(command.contact_id, command.inbox_id)
+            if current is not None and current != command.conversation_id:
+                command = attrs.evolve(command, conversation_id=current)
+        state = self._store.conversation(command.conversation_id)
+        if state is not None:
+            inbox = self._store.inbox(state.inbox_id)
+            if inbox is None:
+                raise UnknownInbox(f"no inbox {state.inbox_id} in this account")
+            contact_id = state.contact_id
+        elif isinstance(command, ReceiveMessage):
+            inbox, contact_id = self._access.inbox(command.inbox_id), command.contact_id
+        else:
+            raise UnknownConversation(f"no conversation {command.conversation_id} in this account")
+        return Loaded(state, inbox, self._store.settings(), self._store.contact(contact_id)), command
+
+    def turns(self) -> Turns:
+        """The round-robin rules' counts as stored now, for one decision to take turns from."""
+        return Turns(self._store.rotations(self._round_robin) if self._round_robin else {})
+
+    def unassign_everywhere(
+        self, user_id: UserId, inbox: Inbox, by: UserId, turns: Turns
+    ) -> tuple[list[ConversationChange], AssignmentsSeen]:
+        """The changes that unassign ``user_id`` from each of the inbox's conversations, by ``by``, and the
+        assignments they rest on: for a member's removal, committed with it."""
+        settings, now = self._store.settings(), self._clock.now()
+        changes: list[ConversationChange] = []
+        assigned = self._store.conversations_assigned_to(user_id, inbox.id)
+        for conversation_id in assigned:
+            state = self._store.conversation(conversation_id)
+            if state is None:
+                continue
+            command = Unassign(conversation_id, user_id, Actor.user(by))
+            loaded = Loaded(state, inbox, settings, self._store.contact(state.contact_id))
+            _, more = self._pipeline.command(loaded, command, now, turns)
+            changes.extend(more)
+        return changes, AssignmentsSeen(user_id, inbox.id, frozenset(assigned))

@@ -1,0 +1,146 @@
+"""The account directory: users, inboxes and their members, contacts and settings.
+
+Users, inboxes and settings share one version in the store, so each change here is decided on what it read
+and committed only if nobody changed the directory since: two "first admins" cannot both be added, and
+removing a member unassigns them everywhere in the same commit that takes them out of the inbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from convostate._core.errors import InvalidInput, PermissionDenied
+from convostate._core.ids import ContactId, InboxId, UserId
+from convostate._core.model import AccountSettings, Contact, Inbox, Role, User
+from convostate._ports.changes import ChangeSet, DirectoryChange
+from convostate._ports.roles import IdGenerator, Store
+from convostate._service.access import Access
+from convostate._service.conversations import ConversationService
+from convostate._service.unit_of_work import UnitOfWork
+
+
+class DirectoryService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        work: UnitOfWork,
+        ids: IdGenerator,
+        access: Access,
+        conversations: ConversationService,
+    ) -> None:
+        self._store = store
+        self._work = work
+        self._ids = ids
+        self._access = access
+        self._conversations = conversations
+
+    def add_user(self, name: str, email: str, *, role: Role = Role.AGENT, by: UserId | None = None) -> User:
+        user_id = UserId(self._ids.new_id("user"))
+
+        def attempt() -> tuple[ChangeSet, User]:
+            version = self._store.directory_version()
+            if self._store.users():
+                self._access.admin(by)
+            elif role is not Role.ADMIN or by is not None:
+                raise PermissionDenied(
+                    "the account has no users yet: add its first user as an admin, with no by="
+                )
+            user = User(user_id, name, email, role)
+            if self._store.user_by_email(email) is not None:
+                raise InvalidInput(
+                    f"a user with email {email} already exists; emails are unique in an account"
+                )
+            return ChangeSet(directory_version=version, directory=DirectoryChange(users=(user,))), user
+
+        return self._work.run(attempt, "the account's users")
+
+    def add_inbox(self, name: str, *, members: Iterable[UserId] = (), by: UserId) -> Inbox:
+        inbox_id = InboxId(self._ids.new_id("inbox"))
+        member_ids = frozenset(members)
+
+        def attempt() -> tuple[ChangeSet, Inbox]:
+            version = self._store.directory_version()
+            self._access.admin(by)
+            for member in member_ids:
+                self._access.user(member)
+            return self._save(version, Inbox.multi_user(inbox_id, name, member_ids))
+
+        return self._work.run(attempt, "the account's inboxes")
+
+    def add_single_user_inbox(self, name: str, *, owner: UserId, by: UserId) -> Inbox:
+        inbox_id = InboxId(self._ids.new_id("inbox"))
+
+        def attempt() -> tuple[ChangeSet, Inbox]:
+            version = self._store.directory_version()
+            self._access.admin(by)
+            self._access.user(owner)
+            return self._save(version, Inbox.single_user(inbox_id, name, owner))
+
+        return self._work.run(attempt, "the account's inboxes")
+
+    def add_member(self, inbox_id: InboxId, user_id: UserId, *, by: UserId) -> Inbox:
+        def attempt() -> tuple[ChangeSet, Inbox]:
+            version = self._store.directory_version()
+            self._access.admin(by)
+            inbox, _ = self._access.multi_user_inbox(inbox_id), self._access.user(user_id)
+            return self._save(version, attrs.evolve(inbox, members=inbox.members | {user_id}))
+
+        return self._work.run(attempt, f"inbox {inbox_id}")
+
+    def remove_member(self, inbox_id: InboxId, user_id: UserId, *, by: UserId) -> Inbox:
+        """Take a member out of an inbox and unassign them from its conversations, in one commit."""
+
+        def attempt() -> tuple[ChangeSet, Inbox]:
+            version = self._store.directory_version()
+            self._access.admin(by)
+            inbox, _ = self._access.multi_user_inbox(inbox_id), self._access.user(user_id)
+            turns = self._conversations.turns()
+            unassigned, seen = self._conversations.unassign_everywhere(user_id, inbox, by, turns)
+            updated = attrs.evolve(inbox, members=inbox.members - {user_id})
+            change_set = ChangeSet(
+                tuple(unassigned),
+                version,
+                DirectoryChange(inboxes=(updated,)),
+                rotations=turns.taken(),
+                assignments_seen=(seen,),
+            )
+            return change_set, updated
+
+        return self._work.run(attempt, f"inbox {inbox_id}")
+
+    @staticmethod
+    def _save(version: int, inbox: Inbox) -> tuple[ChangeSet, Inbox]:
+        """Save ``inbox`` if the directory is still at ``version``, read before any of the checks."""
+        return ChangeSet(directory_version=version, directory=DirectoryChange(inboxes=(inbox,))), inbox
+
+    def add_contact(
+        self,
+        *,
+        name: str = "",
+        phone: str | None = None,
+        email: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> Contact:
+        if isinstance(tags, str):
+            raise InvalidInput(f"tags takes a list of tags such as ['vip'], not the single string {tags!r}")
+        contact = Contact(ContactId(self._ids.new_id("contact")), name, phone, email, frozenset(tags))
+        self._store.commit(ChangeSet(contacts=(contact,)))
+        return contact
+
+    def update_settings(self, *, by: UserId, **changes: Any) -> AccountSettings:
+        known = {field.name for field in attrs.fields(AccountSettings)}
+
+        def attempt() -> tuple[ChangeSet, AccountSettings]:
+            version = self._store.directory_version()
+            self._access.admin(by)
+            unknown = sorted(changes.keys() - known)
+            if unknown:
+                raise InvalidInput(f"unknown settings {unknown}; the settings are {sorted(known)}")
+            updated = attrs.evolve(self._store.settings(), **changes)
+            return ChangeSet(directory_version=version, directory=DirectoryChange(settings=updated)), updated
+
+        return self._work.run(attempt, "the account's settings")

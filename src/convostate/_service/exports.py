@@ -1,0 +1,144 @@
+"""Exports: a conversation emailed as CSV through the outbox, and the delivery a host's scheduler drives.
+
+The email is queued by a commit of its own (so it is never lost), then sent: each attempt claims the email
+first, so several workers can deliver at once and each email is sent by one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from convostate._core.actors import Actor
+from convostate._core.errors import ExportDisabled, InvalidInput, MailerNotConfigured
+from convostate._core.ids import ContactId, ConversationId, UserId
+from convostate._core.validate import aware_datetime, check_type
+from convostate._ports.changes import ChangeSet
+from convostate._ports.records import OutgoingEmail
+from convostate._ports.roles import Clock, IdGenerator, Mailer, Store
+from convostate._service.access import Access
+from convostate._service.export_email import SEND_CLAIM, contact_label, email_address, export_email
+from convostate._service.results import Delivery, ExportResult
+from convostate._service.unit_of_work import UnitOfWork
+from convostate._service.views import ViewService
+
+NO_MAILER: Final = (
+    "no mailer is configured, so the email stays queued in the outbox: build the helpdesk with "
+    "Helpdesk(mailer=...) (any object with send(EmailMessage)) and call deliver_pending()"
+)
+
+
+class ExportService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        work: UnitOfWork,
+        clock: Clock,
+        ids: IdGenerator,
+        access: Access,
+        views: ViewService,
+        mailer: Mailer | None,
+        sender: str,
+    ) -> None:
+        self._store = store
+        self._work = work
+        self._clock = clock
+        self._ids = ids
+        self._access = access
+        self._views = views
+        self._mailer = mailer
+        self._sender = email_address("sender", sender)
+
+    def export(self, conversation_id: ConversationId, *, by: UserId) -> ExportResult:
+        export_id = self._ids.new_id("export")
+
+        def attempt() -> tuple[ChangeSet, OutgoingEmail]:
+            directory_version = self._store.directory_version()
+            user = self._access.user(by)
+            conversation = self._access.conversation(conversation_id)
+            self._access.may_act(user, self._access.inbox(conversation.inbox_id))
+            settings = self._store.settings()
+            if not settings.exports_enabled:
+                raise ExportDisabled(
+                    "exports are turned off for this account; an admin must enable them: "
+                    "helpdesk.update_settings(by=<an admin's user id>, exports_enabled=True)"
+                )
+            recipient = email_address(f"the email of {user.name} ({user.id})", user.email)
+            author = self._author()
+            now = aware_datetime(self._clock.now())  # in UTC, like every instant convostate keeps
+            message = export_email(
+                export_id=export_id,
+                conversation_id=conversation.id,
+                events=self._store.events(conversation.id),
+                contact_name=author(Actor.contact(conversation.contact_id)),
+                sender=self._sender,
+                recipient_name=user.name,
+                recipient=recipient,
+                timezone=settings.timezone,
+                now=now,
+                author=author,
+            )
+            email = OutgoingEmail(export_id, conversation.id, user.id, message.as_bytes(), now)
+            return ChangeSet(directory_version=directory_version, emails=(email,)), email
+
+        email = self._work.run(attempt, "the account's settings")
+        if self._mailer is None:
+            return ExportResult(email, NO_MAILER)
+        sent = self._send(email.id, self._mailer)
+        if sent is None:  # another worker picked it up first (deliver_pending): it sends it
+            stored = self._store.outgoing_email(email.id)
+            return ExportResult(stored if stored is not None else email)
+        return ExportResult(*sent)
+
+    def deliver_pending(self, limit: int = 100) -> Delivery:
+        check_type("limit", limit, int, "100")
+        if limit < 1:
+            raise InvalidInput(f"limit must be at least 1, got {limit}")
+        if self._mailer is None:
+            raise MailerNotConfigured(NO_MAILER)
+        sent: list[OutgoingEmail] = []
+        failed: list[OutgoingEmail] = []
+        for pending in self._store.pending_emails(limit):
+            attempt = self._send(pending.id, self._mailer)
+            if attempt is not None:
+                stored, error = attempt
+                (sent if error is None else failed).append(stored)
+        return Delivery(tuple(sent), tuple(failed))
+
+    def _send(self, email_id: str, mailer: Mailer) -> tuple[OutgoingEmail, str | None] | None:
+        """Claim, send and mark one email: the email as stored afterwards and the error of a failed attempt
+        (None if it was sent); None when it is sent already or another worker holds it."""
+        now = aware_datetime(self._clock.now())
+        claimed = self._store.claim_email(email_id, now, now + SEND_CLAIM)
+        if claimed is None:
+            return None
+        error: str | None = None
+        try:
+            mailer.send(claimed.parsed())
+        except Exception as failure:  # whatever the mailer raises is a failed attempt, to retry
+            error = f"{type(failure).__name__}: {failure}"
+            self._store.email_failed(email_id, aware_datetime(self._clock.now()), error)
+        else:
+            self._store.email_sent(email_id, aware_datetime(self._clock.now()))
+        stored = self._store.outgoing_email(email_id)
+        assert stored is not None
+        return stored, error
+
+    def _author(self) -> Callable[[Actor], str]:
+        """Who wrote each message, in an export: a user's name, a contact's name (or phone or email), a
+        rule's id; each looked up once."""
+        name = self._views.namer()
+        labels: dict[Actor, str] = {}
+
+        def author(actor: Actor) -> str:
+            if actor not in labels:
+                contact = self._store.contact(actor.id) if isinstance(actor.id, ContactId) else None
+                labels[actor] = (
+                    contact_label(contact.name, contact.phone, contact.email, str(contact.id))
+                    if contact is not None
+                    else name(actor.id)
+                )
+            return labels[actor]
+
+        return author

@@ -1,0 +1,159 @@
+"""The pipeline of one conversation action, with no I/O: from what was loaded to the change set to commit.
+
+decide -> rules (cascade) -> rule follow-ups (a linked conversation, decided the same way) -> timers ->
+tab changes -> one :class:`~convostate._ports.changes.ConversationChange` per conversation touched. Whatever
+the engine needs from outside (rotation counts, the inbox, the settings, the contact) is loaded before;
+nothing here calls a port, so the same pipeline serves a sync or an async shell and any store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+import pendulum
+
+from convostate._core.commands import Command
+from convostate._core.decider import DecisionContext
+from convostate._core.ids import RuleId
+from convostate._core.model import AccountSettings, Contact, Conversation, Inbox
+from convostate._core.rules.engine import (
+    Handled,
+    OpenLinkedConversation,
+    Timer,
+    fire_timer,
+    handle,
+    timers,
+)
+from convostate._core.rules.model import RuleSet
+from convostate._core.rules.vocabulary import ActionKind
+from convostate._core.tab_changes import NO_TAB_CHANGES, tab_changes
+from convostate._ports.changes import ConversationChange, RotationTurns
+from convostate._service.results import Outcome
+
+
+@attrs.frozen
+class Loaded:
+    """What a conversation action reads before it decides: the conversation (None before its first
+    message), its inbox, the account's settings and the conversation's contact."""
+
+    state: Conversation | None
+    inbox: Inbox
+    settings: AccountSettings
+    contact: Contact | None
+
+
+@attrs.frozen
+class Pipeline:
+    """The rules and limits every action of one helpdesk is decided with."""
+
+    rules: RuleSet
+    max_depth: int
+
+    @property
+    def round_robin_rules(self) -> tuple[RuleId, ...]:
+        """The rules whose turn counts an action must load before deciding."""
+        return tuple(
+            rule.id
+            for rule in self.rules.active()
+            if any(action.kind is ActionKind.ASSIGN_ROUND_ROBIN for action in rule.actions)
+        )
+
+    def command(
+        self,
+        loaded: Loaded,
+        command: Command,
+        now: pendulum.DateTime,
+        turns: Turns,
+        chain: tuple[RuleId, ...] = (),
+    ) -> tuple[Outcome, list[ConversationChange]]:
+        """Decide ``command`` and everything its rules do: the outcome and the conversations' changes."""
+        context = DecisionContext(now, loaded.settings, inbox=loaded.inbox)
+        handled = handle(
+            loaded.state,
+            command,
+            context,
+            self.rules,
+            contact=loaded.contact,
+            max_depth=self.max_depth,
+            rotation=turns,
+            chain=chain,
+        )
+        if not handled.events:
+            assert loaded.state is not None  # only a new conversation's first message has no state
+            return Outcome(loaded.state, ()), []
+        return self._changed(loaded, handled, context, turns)
+
+    def timer(
+        self, loaded: Loaded, timer: Timer, turns: Turns
+    ) -> tuple[Outcome, list[ConversationChange], bool]:
+        """Fire a due time rule on the loaded conversation, at the instant it was due (or at the
+        conversation's last change, if that is later): the outcome, the changes, and whether the rule is
+        still due after acting (a rule that does not settle). The conversation's timers are re-derived even
+        when the rule no longer applies, which also ends the claim on them."""
+        state = loaded.state
+        assert state is not None
+        context = DecisionContext(max(timer.due_at, state.updated_at), loaded.settings, inbox=loaded.inbox)
+        handled = fire_timer(
+            state,
+            timer,
+            context,
+            self.rules,
+            contact=loaded.contact,
+            max_depth=self.max_depth,
+            rotation=turns,
+        )
+        if not handled.events:
+            new_timers = timers(state, self.rules, context, contact=loaded.contact)
+            change = ConversationChange(state, (), state.version, new_timers, NO_TAB_CHANGES)
+            return Outcome(state, ()), [change], timer in new_timers and timer.due_at <= context.now
+        outcome, changes = self._changed(loaded, handled, context, turns)
+        still_due = timer in changes[0].timers and timer.due_at <= context.now
+        return outcome, changes, still_due
+
+    def _changed(
+        self, loaded: Loaded, handled: Handled, context: DecisionContext, turns: Turns
+    ) -> tuple[Outcome, list[ConversationChange]]:
+        new_state = handled.state
+        assert new_state is not None
+        state = loaded.state
+        changes = [
+            ConversationChange(
+                new_state,
+                handled.events,
+                state.version if state is not None else 0,
+                timers(new_state, self.rules, context, contact=loaded.contact),
+                tab_changes(state, new_state, loaded.inbox),
+            )
+        ]
+        follow_ups: list[Outcome] = []
+        for each in handled.follow_ups:
+            if isinstance(each, OpenLinkedConversation):  # same inbox and contact, a conversation of its own
+                linked = attrs.evolve(loaded, state=None)
+                outcome, more = self.command(linked, each.message, context.now, turns, each.chain)
+                follow_ups.append(outcome)
+                changes.extend(more)
+        return Outcome(new_state, handled.events, tuple(follow_ups)), changes
+
+
+class Turns:
+    """A round-robin rotation over counts loaded before deciding: it counts the turns a decision takes,
+    so they are committed with it (:class:`RotationTurns`, a compare-and-set) or not at all."""
+
+    def __init__(self, counts: Mapping[RuleId, int]) -> None:
+        self._loaded = counts
+        self._counts = dict(counts)
+
+    def next_in_rotation(self, rule_id: RuleId, size: int) -> int:
+        count = self._counts.get(rule_id, 0)
+        self._counts[rule_id] = count + 1
+        return count % size
+
+    def taken(self) -> tuple[RotationTurns, ...]:
+        if not self._counts:
+            return ()
+        return tuple(
+            RotationTurns(rule_id, self._loaded.get(rule_id, 0), count)
+            for rule_id, count in self._counts.items()
+            if count != self._loaded.get(rule_id, 0)
+        )
