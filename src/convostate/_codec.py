@@ -1,0 +1,267 @@
+"""The JSON codec behind :mod:`convostate.codec` (whose docstring describes the format): one cattrs
+converter, configured once at import."""
+
+from __future__ import annotations
+
+import base64
+import enum
+import json
+import reprlib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Final, TypeVar, overload
+
+import cattrs
+import pendulum
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.v import format_exception, transform_error
+
+from convostate._core.actors import Actor, ActorKind
+from convostate._core.commands import Command
+from convostate._core.errors import ConvostateError, InvalidInput
+from convostate._core.events import Event
+from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, RuleId, UserId
+from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, Message, User
+from convostate._core.timing import CalendarDuration
+from convostate._core.validate import aware_datetime
+from convostate._ports.records import DueTimer, OutgoingEmail, TabCount
+from convostate._service.results import (
+    Badges,
+    Delivery,
+    ExportResult,
+    HistoryEntry,
+    Outcome,
+    Page,
+    StuckTimer,
+    Sweep,
+)
+
+SCHEMA: Final = 1
+"""The version of the wire format, written as ``"schema"`` in every top-level document."""
+
+TYPES: Final[Mapping[str, type[Any]]] = types.MappingProxyType(
+    {
+        cls.__name__: cls
+        for cls in (
+            *typing.get_args(Event),
+            *typing.get_args(Command),
+            *(Conversation, Message, User, Inbox, Contact, AccountSettings),
+            *(Outcome, Page, Badges, HistoryEntry, Sweep, StuckTimer, DueTimer, TabCount),
+            *(ExportResult, Delivery, OutgoingEmail),
+        )
+    }
+)
+"""The classes the codec reads and writes, by their ``"type"`` tag: the values that are JSON objects."""
+
+_TAGGED = frozenset(TYPES.values())
+_SCALARS: dict[type[Any], str] = {str: "a string", int: "a whole number", bool: "true or false"}
+_ACTOR_IDS: dict[ActorKind, Callable[[str], UserId | ContactId | RuleId]] = {
+    ActorKind.USER: UserId,
+    ActorKind.CONTACT: ContactId,
+    ActorKind.RULE: RuleId,
+}
+_INSTANT = "an ISO 8601 date and time with its UTC offset, such as '2026-03-02T09:00:00+00:00'"
+
+T = TypeVar("T")
+
+
+def _expect(value: object, expected: type[T], what: str) -> T:
+    if isinstance(value, expected) and not (isinstance(value, bool) and expected is int):
+        return value
+    raise InvalidInput(f"expected {what}, got {type(value).__name__} {reprlib.repr(value)}")
+
+
+def _structure_instant(value: object, _: object) -> pendulum.DateTime:
+    text = _expect(value, str, _INSTANT)
+    try:
+        instant = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        utc = aware_datetime(instant) if instant.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"{text!r} is not {_INSTANT}") from None
+    if utc is None:
+        raise InvalidInput(f"{text!r} has no UTC offset, so its instant is unknown; expected {_INSTANT}")
+    return utc
+
+
+def _structure_actor(value: object, _: object) -> Actor:
+    text = _expect(value, str, "an actor such as 'user:ana', 'contact:maria' or 'rule:reopen-on-inbound'")
+    kind_text, _colon, id_text = text.partition(":")
+    kind = next((kind for kind in ActorKind if kind.value == kind_text), None)
+    if kind is None:
+        raise InvalidInput(f"{text!r} is not an actor; expected 'user:<id>', 'contact:<id>' or 'rule:<id>'")
+    actor_id = _ACTOR_IDS[kind](id_text)
+    return Actor.user(actor_id) if isinstance(actor_id, UserId) else Actor(kind, actor_id)
+
+
+def _structure_bytes(value: object, _: object) -> bytes:
+    text = _expect(value, str, "base64 text")
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:  # binascii.Error, or text that is not ASCII
+        raise InvalidInput(f"expected base64 text, got {reprlib.repr(text)}") from None
+
+
+def _structure_enum(value: object, enum_type: type[enum.Enum]) -> enum.Enum:
+    try:
+        return enum_type(value)
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in enum_type)
+        raise InvalidInput(f"expected one of {allowed}, got {reprlib.repr(value)}") from None
+
+
+def _is_collection(type_: Any) -> bool:
+    return typing.get_origin(type_) in (tuple, frozenset)
+
+
+def _unstructure_collection(type_: Any) -> Callable[[Any], list[Any]]:
+    """Tuples as arrays; frozensets as sorted arrays (their members are text), so equal values encode the
+    same."""
+    item_type, is_set = typing.get_args(type_)[0], typing.get_origin(type_) is frozenset
+
+    def unstructure(items: Any) -> list[Any]:
+        encoded = [_converter.unstructure(item, item_type) for item in items]
+        return sorted(encoded) if is_set else encoded
+
+    return unstructure
+
+
+def _structure_collection(type_: Any) -> Callable[[object, object], Any]:
+    """From a JSON array only (cattrs alone would take a string as a sequence of letters)."""
+    container = typing.get_origin(type_)
+    as_list: Any = types.GenericAlias(list, typing.get_args(type_)[:1])
+    return lambda value, _: container(_converter.structure(_expect(value, list, "an array"), as_list))
+
+
+def _is_tagged_union(type_: Any) -> bool:
+    members = typing.get_args(type_)
+    return typing.get_origin(type_) in (typing.Union, types.UnionType) and all(m in _TAGGED for m in members)
+
+
+def _structure_tagged_union(type_: Any) -> Callable[[object, object], Any]:
+    """An event or a command: the class its ``"type"`` names, among the union's."""
+    members = {member.__name__: member for member in typing.get_args(type_)}
+
+    def structure(value: object, _: object) -> Any:
+        tag = _expect(value, dict, 'an object with a "type"').get("type")
+        if not isinstance(tag, str) or tag not in members:
+            raise InvalidInput(f'expected "type" to be one of {", ".join(members)}; got {tag!r}')
+        return _converter.structure(value, members[tag])
+
+    return structure
+
+
+def _unstructure_tagged(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    tag, fields = cls.__name__, make_dict_unstructure_fn(cls, _converter)
+    return lambda value: {"type": tag, **fields(value)}
+
+
+def _structure_tagged(cls: type[Any]) -> Callable[[object, object], Any]:
+    tag, fields = cls.__name__, make_dict_structure_fn(cls, _converter)
+
+    def structure(value: object, _: object) -> Any:
+        document = dict(_expect(value, dict, f"a {tag} object"))
+        found = document.pop("type", None)
+        if found != tag:
+            raise InvalidInput(f'expected a {tag} object, with "type": "{tag}"; got "type": {found!r}')
+        return fields(document, cls)  # the class's own constructor: its checks run
+
+    return structure
+
+
+def _structure_scalar(value: object, scalar: type[Any]) -> Any:
+    return _expect(value, scalar, _SCALARS[scalar])
+
+
+def _structure_id(value: object, id_type: Callable[[str], Any]) -> Any:
+    return id_type(_expect(value, str, "an id (a string)"))
+
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+for _scalar in _SCALARS:
+    _converter.register_structure_hook(_scalar, _structure_scalar)
+for _id_type in (UserId, InboxId, ContactId, ConversationId, MessageId, RuleId):
+    _converter.register_unstructure_hook(_id_type, str)
+    _converter.register_structure_hook(_id_type, _structure_id)
+_converter.register_unstructure_hook(datetime, lambda instant: aware_datetime(instant).isoformat())
+_converter.register_structure_hook(pendulum.DateTime, _structure_instant)
+_converter.register_unstructure_hook(CalendarDuration, str)
+_converter.register_structure_hook(
+    CalendarDuration, lambda value, _: CalendarDuration.parse(_expect(value, str, "an ISO 8601 duration"))
+)
+_converter.register_unstructure_hook(Actor, str)
+_converter.register_structure_hook(Actor, _structure_actor)
+_converter.register_unstructure_hook(bytes, lambda data: base64.b64encode(data).decode("ascii"))
+_converter.register_structure_hook(bytes, _structure_bytes)
+_converter.register_structure_hook(enum.Enum, _structure_enum)  # every enum: a singledispatch hook
+_converter.register_unstructure_hook_factory(_is_collection, _unstructure_collection)
+_converter.register_structure_hook_factory(_is_collection, _structure_collection)
+_converter.register_structure_hook_factory(_is_tagged_union, _structure_tagged_union)
+_converter.register_unstructure_hook_factory(_TAGGED.__contains__, _unstructure_tagged)
+_converter.register_structure_hook_factory(_TAGGED.__contains__, _structure_tagged)
+
+
+def to_data(value: object) -> dict[str, Any]:
+    """``value`` as plain JSON data (dicts, lists, text, numbers, booleans, None), tagged with its type and
+    the schema version."""
+    if type(value) not in _TAGGED:
+        raise InvalidInput(
+            f"to_data encodes convostate values such as Closed, Conversation or Outcome "
+            f"(see convostate.codec.TYPES), got {type(value).__name__}"
+        )
+    encoded: dict[str, Any] = _converter.unstructure(value)
+    return {"type": encoded.pop("type"), "schema": SCHEMA, **encoded}
+
+
+def to_json(value: object) -> str:
+    """``value`` as a compact JSON document (UTF-8 text, not escaped to ASCII)."""
+    return json.dumps(to_data(value), ensure_ascii=False, separators=(",", ":"))
+
+
+@overload
+def from_data(data: object, type_: type[T]) -> T: ...
+@overload
+def from_data(data: object, type_: None = None) -> object: ...
+def from_data(data: object, type_: type[Any] | None = None) -> object:
+    """The value a document encodes: of the class its ``"type"`` names, which must be ``type_`` if given."""
+    if type_ is not None and type_ not in _TAGGED:
+        raise InvalidInput(f"from_data decodes the classes of convostate.codec.TYPES, not {type_!r}")
+    document = dict(_expect(data, dict, 'a JSON object with a "type" and a "schema"'))
+    schema = document.pop("schema", None)
+    if type(schema) is not int or schema != SCHEMA:
+        raise InvalidInput(
+            f'expected "schema": {SCHEMA}, the version of the format this release reads; got '
+            + ("no schema" if schema is None else f"{schema!r}")
+        )
+    tag = document.get("type")
+    if not isinstance(tag, str) or tag not in TYPES:
+        raise InvalidInput(f'unknown "type" {tag!r}; expected one of {", ".join(TYPES)}')
+    if type_ is not None and TYPES[tag] is not type_:
+        raise InvalidInput(f'expected a {type_.__name__} document, got "type": {tag!r}')
+    try:
+        return _converter.structure(document, TYPES[tag])
+    except ConvostateError:
+        raise
+    except Exception as error:  # cattrs' grouped errors: say each problem, with where it is
+        problems = transform_error(error, format_exception=_problem)
+        raise InvalidInput(f"not a valid {tag} document: {'; '.join(problems)}") from error
+
+
+@overload
+def from_json(text: str | bytes, type_: type[T]) -> T: ...
+@overload
+def from_json(text: str | bytes, type_: None = None) -> object: ...
+def from_json(text: str | bytes, type_: type[Any] | None = None) -> object:
+    """The value a JSON document encodes (see :func:`from_data`)."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise InvalidInput(f"from_json reads JSON text, got {type(text).__name__}; use from_data for data")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise InvalidInput(f"not a JSON document: {error}") from None
+    return from_data(data, type_)
+
+
+def _problem(error: BaseException, type_: Any) -> str:
+    return str(error) if isinstance(error, ConvostateError) else format_exception(error, type_)
