@@ -8,13 +8,17 @@ It reads and writes ISO 8601 durations of whole units.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from convostate import CalendarDuration, InvalidInput
+from convostate._core.timing import epoch_microseconds
 
 NEW_YORK = "America/New_York"
 UNITS = ("years", "months", "weeks", "days", "hours", "minutes", "seconds")
@@ -162,3 +166,18 @@ def test_end_returns_its_instant_in_utc_whatever_the_zones(zone: str) -> None:
 
     assert end.timezone_name == "UTC"
     assert end == start.in_timezone(zone).add(days=1).add(hours=1)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2),  # noqa: DTZ001 - hypothesis takes naive bounds
+        max_value=datetime(9999, 12, 30),  # noqa: DTZ001
+        timezones=st.sampled_from([timezone.utc, ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")]),
+    )
+)
+def test_epoch_microseconds_is_the_exact_instant_in_any_zone(instant: datetime) -> None:
+    """The UTC fast path and the general path agree with exact integer arithmetic on the instant."""
+    moment = pendulum.instance(instant)  # (a wall time in a DST gap is moved, so compare with the moment)
+    exact = datetime.__sub__(moment, datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+    assert epoch_microseconds(moment) == exact
+    assert epoch_microseconds(moment.in_timezone("UTC")) == exact

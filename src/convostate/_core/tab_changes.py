@@ -24,7 +24,7 @@ import attrs
 
 from convostate._core.ids import UserId
 from convostate._core.model import Conversation, Inbox
-from convostate._core.tabs import Tab, listing
+from convostate._core.tabs import Tab, placement
 from convostate._core.timing import epoch_microseconds
 
 RowKey: TypeAlias = tuple[str, str, str]
@@ -62,18 +62,7 @@ class TabChanges:
 
 NO_TAB_CHANGES: Final = TabChanges()
 _STARRED: Final = Tab.STARRED.value
-
-
-def _same_lists(old: Conversation, new: Conversation) -> bool:
-    """Whether the two states are in the same lists with the same unread counters (their places in them
-    may differ): everything of a conversation that decides where it is listed and whether it is unread."""
-    return (
-        old.status is new.status
-        and old.unread == new.unread
-        and old.assignees == new.assignees
-        and old.starred_by == new.starred_by
-        and old.read_overrides == new.read_overrides
-    )
+_ASSIGNED_TO_YOU: Final = Tab.ASSIGNED_TO_YOU.value
 
 
 def tab_changes(old: Conversation | None, new: Conversation, inbox: Inbox) -> TabChanges:
@@ -81,30 +70,36 @@ def tab_changes(old: Conversation | None, new: Conversation, inbox: Inbox) -> Ta
 
     The inbox's kind and owner never change, so ``old`` is placed with the same inbox as ``new``.
     """
-    if old is not None and _same_lists(old, new):
-        if old.last_activity_at == new.last_activity_at:
-            return NO_TAB_CHANGES  # a snooze, a star that changes nothing, a version bump
-        # The same lists and counters, a newer place in each (a message to a conversation already unread).
-        was, now = place_of(old), place_of(new)
-        keys = _contributions(new, inbox)[0]
-        return TabChanges(tuple([(key, was) for key in keys]), tuple([(key, now) for key in keys]))
-    if old is not None and _only_stars_differ(old, new):
-        return _star_changes(old, new, inbox)
-    new_keys, counters = _contributions(new, inbox)
-    new_place = place_of(new)
     if old is None:
-        return TabChanges(
-            (),
-            tuple([(key, new_place) for key in new_keys]),
-            tuple(counters.items()),
-            tuple(sorted([user.value for user in new.assignees])),
-        )
+        keys, counters = _contributions(new, inbox)
+        place = place_of(new)
+        assigned = tuple(sorted([user.value for user in new.assignees]))
+        return TabChanges((), tuple([(key, place) for key in keys]), tuple(counters.items()), assigned)
+    same_place = old.last_activity_at == new.last_activity_at
+    if (
+        old.status is new.status
+        and old.unread == new.unread
+        and old.assignees == new.assignees
+        and old.read_overrides == new.read_overrides
+    ):
+        if old.starred_by == new.starred_by:
+            if same_place:
+                return NO_TAB_CHANGES  # a snooze, a star that changes nothing, a version bump
+            # The same lists and counters, a newer place in each (a message to a conversation already
+            # unread, a reply).
+            was, now = place_of(old), place_of(new)
+            keys = _contributions(new, inbox)[0]
+            return TabChanges(tuple([(key, was) for key in keys]), tuple([(key, now) for key in keys]))
+        if same_place:
+            return _star_changes(old, new, inbox)
+    new_keys, counters = _contributions(new, inbox)
     old_keys, old_unread = _contributions(old, inbox)
-    old_place = place_of(old)
-    if old_place == new_place:  # a list the conversation stays in keeps its row
-        removed = [(key, old_place) for key in old_keys if key not in new_keys]
+    new_place = place_of(new)
+    if same_place:  # a list the conversation stays in keeps its row
+        removed = [(key, new_place) for key in old_keys if key not in new_keys]
         added = [(key, new_place) for key in new_keys if key not in old_keys]
     else:
+        old_place = place_of(old)
         removed = [(key, old_place) for key in old_keys]
         added = [(key, new_place) for key in new_keys]
     for key, count in old_unread.items():
@@ -123,16 +118,6 @@ def tab_changes(old: Conversation | None, new: Conversation, inbox: Inbox) -> Ta
     )
 
 
-def _only_stars_differ(old: Conversation, new: Conversation) -> bool:
-    return (
-        old.last_activity_at == new.last_activity_at
-        and old.status is new.status
-        and old.unread == new.unread
-        and old.assignees == new.assignees
-        and old.read_overrides == new.read_overrides
-    )
-
-
 def _star_changes(old: Conversation, new: Conversation, inbox: Inbox) -> TabChanges:
     """A star or unstar, the commonest change that moves no other list: only the Starred lists of the users
     whose star changed (the same rows ``_contributions`` would give them)."""
@@ -146,21 +131,22 @@ def _star_changes(old: Conversation, new: Conversation, inbox: Inbox) -> TabChan
 
 def _contributions(conversation: Conversation, inbox: Inbox) -> tuple[dict[RowKey, None], dict[RowKey, int]]:
     """The lists ``conversation`` is in (ordered, as a dict) and what it adds to their unread counters."""
-    where = listing(conversation, inbox)
+    shared, participants = placement(conversation, inbox)
     inbox_id, unread_flag = inbox.id.value, conversation.unread
     keys: dict[RowKey, None] = {}
     unread: dict[RowKey, int] = {}
-    for tab in where.shared:
+    overrides = conversation.read_overrides
+    for tab in shared:
         key = (inbox_id, tab._value_, "")
         keys[key] = None
         if unread_flag:
             unread[key] = 1
-        for user in conversation.read_overrides:
+        for user in overrides:
             unread[(inbox_id, tab._value_, user.value)] = -1 if unread_flag else 1
-    for tab, users in where.personal:
+    for tab, users in ((_ASSIGNED_TO_YOU, participants), (_STARRED, conversation.starred_by)):
         for user in users:
-            key = (inbox_id, tab._value_, user.value)
+            key = (inbox_id, tab, user.value)
             keys[key] = None
-            if conversation.is_unread_for(user):
+            if unread_flag != (user in overrides):
                 unread[key] = 1
     return keys, unread

@@ -47,12 +47,18 @@ _CLOSED: frozenset[Tab] = frozenset({Tab.CLOSED})
 _NOBODY: frozenset[UserId] = frozenset()
 
 
-def listing(conversation: Conversation, inbox: Inbox) -> Listing:
+def placement(conversation: Conversation, inbox: Inbox) -> tuple[frozenset[Tab], frozenset[UserId]]:
+    """The rule itself: the shared tabs that list ``conversation``, and the users whose Assigned to You
+    lists it (Starred lists it for ``conversation.starred_by``, whatever its status). ``listing`` says the
+    same as a value; ``tab_changes`` calls this on every write, without building one."""
     if conversation.status is Status.OPEN:
         participants = conversation.participants(inbox)
-        shared = _OPEN_WITH_PARTICIPANTS if participants else _OPEN_WITHOUT
-    else:
-        participants, shared = _NOBODY, _CLOSED
+        return (_OPEN_WITH_PARTICIPANTS if participants else _OPEN_WITHOUT), participants
+    return _CLOSED, _NOBODY
+
+
+def listing(conversation: Conversation, inbox: Inbox) -> Listing:
+    shared, participants = placement(conversation, inbox)
     return Listing(shared, ((Tab.ASSIGNED_TO_YOU, participants), (Tab.STARRED, conversation.starred_by)))
 
 

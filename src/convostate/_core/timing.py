@@ -25,9 +25,22 @@ _ISO_8601 = re.compile(
 _UNITS = ("years", "months", "weeks", "days", "hours", "minutes", "seconds")
 
 
+_UTC = pendulum.UTC
+_UNIX_EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal()
+
+
 def epoch_microseconds(instant: pendulum.DateTime) -> int:
     """An instant as whole microseconds since the epoch: exact (no float), so it sorts and compares as the
-    instant does. Tab positions, cursors and timer keys are built from it."""
+    instant does. Tab positions, cursors and timer keys are built from it, on every write.
+
+    Every instant convostate keeps is in UTC, so the common case is computed from the fields (three times
+    faster than pendulum's ``int_timestamp``, which works out the offset in Python); any other zone takes
+    the general path.
+    """
+    if instant.tzinfo is _UTC:
+        seconds = (instant.toordinal() - _UNIX_EPOCH_ORDINAL) * 86_400
+        seconds += instant.hour * 3_600 + instant.minute * 60 + instant.second
+        return seconds * 1_000_000 + instant.microsecond
     return instant.int_timestamp * 1_000_000 + instant.microsecond
 
 
