@@ -196,6 +196,21 @@ EXPECTED: dict[str, frozenset[str]] = {
             "to_json",
         }
     ),
+    "convostate.testing.strategies": frozenset(
+        {
+            "DST_EDGES",
+            "TIMEZONES",
+            "WINDOWS",
+            "account_settings",
+            "bodies",
+            "clock_steps",
+            "external_ids",
+            "instants",
+            "read_models",
+            "timezones",
+            "windows",
+        }
+    ),
     "convostate.testing": frozenset(
         {
             "CollectingMailer",

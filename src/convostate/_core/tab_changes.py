@@ -73,8 +73,8 @@ def tab_changes(old: Conversation | None, new: Conversation, inbox: Inbox) -> Ta
     if old is None:
         keys, counters = _contributions(new, inbox)
         place = place_of(new)
-        assigned = tuple(sorted([user.value for user in new.assignees]))
-        return TabChanges((), tuple([(key, place) for key in keys]), tuple(counters.items()), assigned)
+        everyone = tuple(sorted([user.value for user in new.assignees]))
+        return TabChanges((), tuple([(key, place) for key in keys]), tuple(counters.items()), everyone)
     same_place = old.last_activity_at == new.last_activity_at
     if (
         old.status is new.status
@@ -143,9 +143,9 @@ def _contributions(conversation: Conversation, inbox: Inbox) -> tuple[dict[RowKe
             unread[key] = 1
         for user in overrides:
             unread[(inbox_id, tab._value_, user.value)] = -1 if unread_flag else 1
-    for tab, users in ((_ASSIGNED_TO_YOU, participants), (_STARRED, conversation.starred_by)):
+    for personal, users in ((_ASSIGNED_TO_YOU, participants), (_STARRED, conversation.starred_by)):
         for user in users:
-            key = (inbox_id, tab, user.value)
+            key = (inbox_id, personal, user.value)
             keys[key] = None
             if unread_flag != (user in overrides):
                 unread[key] = 1
