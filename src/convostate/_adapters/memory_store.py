@@ -23,6 +23,7 @@ from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
 from convostate._core.rules.engine import Timer
+from convostate._core.tab_changes import NO_TAB_CHANGES
 from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
 from convostate._ports.changes import ChangeSet, ConversationChange
@@ -232,6 +233,25 @@ class MemoryStore:
                 f"the account's users, inboxes or settings changed (version {self._directory_version}, "
                 f"not {changes.directory_version}): load them again and retry"
             )
+        if not (changes.directory or changes.contacts or changes.rotations or changes.assignments_seen):
+            self._check_conversations(changes.conversations, {})  # the commonest: conversations only
+        else:
+            self._check_directory_contacts_and_reads(changes)
+        delivery = changes.delivery
+        if delivery is not None and (delivery.inbox_id, delivery.external_id) in self._delivered:
+            raise DuplicateDelivery(
+                f"message {delivery.external_id} was already delivered to {delivery.inbox_id}",
+                self._delivered[(delivery.inbox_id, delivery.external_id)],
+            )
+        email_ids: set[str] = set()
+        for outgoing in changes.emails or ():
+            if outgoing.id in self._outbox or outgoing.id in email_ids:
+                raise InvalidInput(
+                    f"an email with id {outgoing.id} is already in the outbox; ids are never reused"
+                )
+            email_ids.add(outgoing.id)
+
+    def _check_directory_contacts_and_reads(self, changes: ChangeSet) -> None:
         new_inboxes: dict[InboxId, Inbox] = {}
         if changes.directory is not None:
             emails: set[str] = set()
@@ -262,26 +282,19 @@ class MemoryStore:
                     f"rule {turns.rule_id} gave a turn since this decision read its rotation: retry"
                 )
         self._check_conversations(changes.conversations, new_inboxes)
-        delivery = changes.delivery
-        if delivery is not None and (delivery.inbox_id, delivery.external_id) in self._delivered:
-            raise DuplicateDelivery(
-                f"message {delivery.external_id} was already delivered to {delivery.inbox_id}",
-                self._delivered[(delivery.inbox_id, delivery.external_id)],
-            )
-        email_ids: set[str] = set()
-        for outgoing in changes.emails:
-            if outgoing.id in self._outbox or outgoing.id in email_ids:
-                raise InvalidInput(
-                    f"an email with id {outgoing.id} is already in the outbox; ids are never reused"
-                )
-            email_ids.add(outgoing.id)
 
     def _check_conversations(
         self, changes: Sequence[ConversationChange], new_inboxes: Mapping[InboxId, Inbox]
     ) -> None:
         if len(changes) == 1 and changes[0].expected_version != 0:  # the commonest: one existing conversation
             change = changes[0]
-            self._check_version(change, self._conversations.get(change.state.id))
+            current = self._conversations.get(change.state.id)
+            if (
+                current is None
+                or current.version != change.expected_version
+                or (change.state.version != change.expected_version + len(change.events))
+            ):
+                self._check_version(change, current)  # raises, saying which
             return
         versions: dict[ConversationId, int] = {}  # as the earlier changes of this set leave them
         between: dict[tuple[ContactId, InboxId], ConversationId] = {}
@@ -338,7 +351,7 @@ class MemoryStore:
             self._rotations[turns.rule_id] = turns.count
         for change in changes.conversations:
             conversation = change.state
-            if not change.tabs.is_empty:
+            if change.tabs is not NO_TAB_CHANGES:
                 self._index.apply(conversation.id, conversation.inbox_id, change.tabs)
             self._set_timers(conversation.id, change.timers)
             self._conversations[conversation.id] = conversation

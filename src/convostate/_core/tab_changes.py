@@ -18,9 +18,7 @@ kept per user for shared tabs.
 
 from __future__ import annotations
 
-from typing import Final, TypeAlias
-
-import attrs
+from typing import Final, NamedTuple, TypeAlias
 
 from convostate._core.ids import UserId
 from convostate._core.model import Conversation, Inbox
@@ -39,9 +37,9 @@ def place_of(conversation: Conversation) -> RowPlace:
     return (-epoch_microseconds(conversation.last_activity_at), conversation.id.value)
 
 
-@attrs.frozen
-class TabChanges:
-    """What a store applies, in one transaction with the state, to keep tabs and badges true.
+class TabChanges(NamedTuple):
+    """What a store applies, in one transaction with the state, to keep tabs and badges true. (An
+    immutable named tuple: one is made on every write, and a tuple is the cheapest value to make.)
 
     ``removed`` rows go before ``added`` ones (a conversation that moves within a list is removed at its old
     place and added at its new one); ``unread`` adds to counters, none of them zero; ``assigned`` and
@@ -88,8 +86,11 @@ def tab_changes(old: Conversation | None, new: Conversation, inbox: Inbox) -> Ta
             # The same lists and counters, a newer place in each (a message to a conversation already
             # unread, a reply).
             was, now = place_of(old), place_of(new)
-            keys = _contributions(new, inbox)[0]
-            return TabChanges(tuple([(key, was) for key in keys]), tuple([(key, now) for key in keys]))
+            removed, added = [], []
+            for key in _lists(new, inbox):
+                removed.append((key, was))
+                added.append((key, now))
+            return TabChanges(tuple(removed), tuple(added))
         if same_place:
             return _star_changes(old, new, inbox)
     new_keys, counters = _contributions(new, inbox)
@@ -127,6 +128,20 @@ def _star_changes(old: Conversation, new: Conversation, inbox: Inbox) -> TabChan
     unread = [(key, -1) for key, _ in removed if old.is_unread_for(UserId(key[2]))]
     unread += [(key, 1) for key, _ in added if new.is_unread_for(UserId(key[2]))]
     return TabChanges(tuple(removed), tuple(added), tuple(unread))
+
+
+def _lists(conversation: Conversation, inbox: Inbox) -> list[RowKey]:
+    """The lists ``conversation`` is in: the keys of ``_contributions``, without its counters."""
+    shared, participants = placement(conversation, inbox)
+    inbox_id = inbox.id.value
+    keys: list[RowKey] = []
+    for tab in shared:
+        keys.append((inbox_id, tab._value_, ""))
+    for user in participants:
+        keys.append((inbox_id, _ASSIGNED_TO_YOU, user.value))
+    for user in conversation.starred_by:
+        keys.append((inbox_id, _STARRED, user.value))
+    return keys
 
 
 def _contributions(conversation: Conversation, inbox: Inbox) -> tuple[dict[RowKey, None], dict[RowKey, int]]:

@@ -8,7 +8,7 @@ leaves the store exactly as it was; two writers racing on the same data cannot b
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, NamedTuple
 
 import attrs
 
@@ -20,8 +20,7 @@ from convostate._core.tab_changes import NO_TAB_CHANGES, TabChanges
 from convostate._ports.records import OutgoingEmail
 
 
-@attrs.frozen
-class ConversationChange:
+class ConversationChange(NamedTuple):
     """A conversation's new state and the events that led to it from ``expected_version``.
 
     ``timers`` replace the conversation's timers (any claim on them ends with them); ``tabs`` is what the
@@ -76,9 +75,9 @@ class AssignmentsSeen:
     conversation_ids: frozenset[ConversationId]
 
 
-@attrs.frozen
-class ChangeSet:
-    """One action's whole change.
+class ChangeSet(NamedTuple):
+    """One action's whole change. (Like :class:`ConversationChange`, an immutable named tuple: one is made
+    for every action, and a tuple is the cheapest value to make; change one with ``_replace``.)
 
     ``directory_version`` is the version of the directory (users, inboxes, settings) the change was
     decided on; None when it read none. The commit is refused with

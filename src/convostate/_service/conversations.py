@@ -29,7 +29,7 @@ from convostate._core.commands import (
     Unsnooze,
     Unstar,
 )
-from convostate._core.errors import InvalidInput, UnknownConversation, UnknownInbox
+from convostate._core.errors import InvalidInput, UnknownConversation, UnknownInbox, UnknownUser
 from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
 from convostate._core.model import Inbox
 from convostate._core.validate import aware_datetime, check_type, non_empty_text
@@ -47,6 +47,7 @@ from convostate._service.results import Outcome
 from convostate._service.unit_of_work import UnitOfWork
 
 _COMMAND_TYPES: tuple[type, ...] = typing.get_args(Command)
+_NO_TURNS = Turns({})
 
 
 class ConversationService:
@@ -156,28 +157,30 @@ class ConversationService:
 
     def run(self, command: Command, *, by: UserId | None = None) -> Outcome:
         """Decide ``command`` and commit all it changes, deciding again on fresh state after a lost race.
-        ``by`` is the user acting, checked against the inbox as loaded in each attempt."""
+        ``by`` is the user acting (a ``UserId`` already), checked against the inbox as loaded in each
+        attempt."""
         external_id = command.external_id if isinstance(command, ReceiveMessage) else None
 
         def attempt() -> tuple[ChangeSet, Outcome]:
             directory_version = self._store.directory_version()
-            user = self._access.user(by) if by is not None else None
+            user = self._store.user(by) if by is not None else None
+            if by is not None and user is None:
+                raise UnknownUser(f"no user {by} in this account")
             loaded, decided = self._load(command)
             if user is not None:
                 self._access.may_act(user, loaded.inbox)
-            turns = self.turns()
+            turns = self.turns() if self._round_robin else _NO_TURNS
             outcome, changes = self._pipeline.command(loaded, decided, self._clock.now(), turns)
             if not changes:
                 return EMPTY_CHANGE_SET, outcome
             delivery = None
             if external_id is not None:
                 delivery = ExternalDelivery(loaded.inbox.id, external_id, outcome.conversation.id)
-            change_set = ChangeSet(
-                tuple(changes), directory_version, rotations=turns.taken(), delivery=delivery
-            )
+            taken = turns.taken() if turns is not _NO_TURNS else ()
+            change_set = ChangeSet(tuple(changes), directory_version, rotations=taken, delivery=delivery)
             return change_set, outcome
 
-        return self._work.run(attempt, f"conversation {command.conversation_id}", duplicate=self._delivered)
+        return self._work.run(attempt, command.conversation_id, duplicate=self._delivered)
 
     def _delivered(self, conversation_id: ConversationId) -> Outcome:
         """A redelivered message: nothing changes; the outcome is the conversation it went to first."""
@@ -202,8 +205,9 @@ class ConversationService:
         return Loaded(state, inbox, self._store.settings(), self._store.contact(contact_id)), command
 
     def turns(self) -> Turns:
-        """The round-robin rules' counts as stored now, for one decision to take turns from."""
-        return Turns(self._store.rotations(self._round_robin) if self._round_robin else {})
+        """The round-robin rules' counts as stored now, for one decision to take turns from. Without
+        round-robin rules no decision takes a turn, so one empty rotation serves them all."""
+        return Turns(self._store.rotations(self._round_robin)) if self._round_robin else _NO_TURNS
 
     def unassign_everywhere(
         self, user_id: UserId, inbox: Inbox, by: UserId, turns: Turns

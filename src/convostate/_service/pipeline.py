@@ -9,6 +9,7 @@ nothing here calls a port, so the same pipeline serves a sync or an async shell 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import attrs
 import pendulum
@@ -32,8 +33,7 @@ from convostate._ports.changes import ConversationChange, RotationTurns
 from convostate._service.results import Outcome
 
 
-@attrs.frozen
-class Loaded:
+class Loaded(NamedTuple):
     """What a conversation action reads before it decides: the conversation (None before its first
     message), its inbox, the account's settings and the conversation's contact."""
 
@@ -129,7 +129,7 @@ class Pipeline:
         follow_ups: list[Outcome] = []
         for each in handled.follow_ups:
             if isinstance(each, OpenLinkedConversation):  # same inbox and contact, a conversation of its own
-                linked = attrs.evolve(loaded, state=None)
+                linked = loaded._replace(state=None)
                 outcome, more = self.command(linked, each.message, context.now, turns, each.chain)
                 follow_ups.append(outcome)
                 changes.extend(more)
@@ -145,6 +145,8 @@ class Turns:
         self._counts = dict(counts)
 
     def next_in_rotation(self, rule_id: RuleId, size: int) -> int:
+        if rule_id not in self._loaded:
+            raise AssertionError(f"rule {rule_id}'s turn count was not loaded before deciding")
         count = self._counts.get(rule_id, 0)
         self._counts[rule_id] = count + 1
         return count % size

@@ -13,7 +13,7 @@ from typing import Final, TypeVar
 
 from convostate._core.errors import ConcurrencyConflict
 from convostate._core.ids import ConversationId
-from convostate._ports.changes import ChangeSet
+from convostate._ports.changes import EMPTY_CHANGE_SET, ChangeSet
 from convostate._ports.roles import DuplicateDelivery, Store
 
 T = TypeVar("T")
@@ -32,7 +32,7 @@ class UnitOfWork:
     def run(
         self,
         attempt: Attempt[T],
-        what: str,
+        what: object,
         *,
         duplicate: Callable[[ConversationId], T] | None = None,
     ) -> T:
@@ -41,12 +41,15 @@ class UnitOfWork:
         ``duplicate`` gives the result when the store reports a message already delivered (a redelivered
         webhook): nothing was committed, and it is not an error.
 
+        ``what`` names what is changed in the error (a conversation's id, or a description); its text is
+        only made then, off the hot path.
+
         Raises:
             ConcurrencyConflict: ``what`` kept changing for ``attempts`` tries; nothing was committed.
         """
         for _ in range(self.attempts):
             changes, result = attempt()
-            if changes.is_empty:
+            if changes is EMPTY_CHANGE_SET or (not changes.conversations and changes.is_empty):
                 return result
             try:
                 self.store.commit(changes)
@@ -57,4 +60,5 @@ class UnitOfWork:
                     raise
                 return duplicate(delivered.conversation_id)
             return result
-        raise ConcurrencyConflict(f"{what} kept changing under us; gave up after {self.attempts} tries")
+        subject = f"conversation {what}" if isinstance(what, ConversationId) else str(what)
+        raise ConcurrencyConflict(f"{subject} kept changing under us; gave up after {self.attempts} tries")

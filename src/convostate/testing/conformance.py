@@ -567,21 +567,19 @@ def _spoiled(kind: str, store: Store, states: dict[str, Conversation], innocent:
     directory = innocent.directory
     assert directory is not None
     if kind == "stale-conversation-version":
-        stale = attrs.evolve(assigned_change, expected_version=first.version - 1)
-        return attrs.evolve(innocent, conversations=(new_change, stale))
+        stale = assigned_change._replace(expected_version=first.version - 1)
+        return innocent._replace(conversations=(new_change, stale))
     if kind == "version-ahead-of-the-store":
-        ahead = attrs.evolve(
-            assigned_change,
+        ahead = assigned_change._replace(
             state=attrs.evolve(assigned_change.state, version=assigned_change.state.version + 5),
             expected_version=first.version + 5,
         )
-        return attrs.evolve(innocent, conversations=(new_change, ahead))
+        return innocent._replace(conversations=(new_change, ahead))
     if kind == "version-not-following-the-events":
-        skipped = attrs.evolve(
-            assigned_change,
+        skipped = assigned_change._replace(
             state=attrs.evolve(assigned_change.state, version=assigned_change.state.version + 1),
         )
-        return attrs.evolve(innocent, conversations=(new_change, skipped))
+        return innocent._replace(conversations=(new_change, skipped))
     if kind in (
         "second-new-conversation-between-a-contact-and-an-inbox",
         "follow-up-linked-to-an-older-conversation",
@@ -591,34 +589,34 @@ def _spoiled(kind: str, store: Store, states: dict[str, Conversation], innocent:
             # c-4 is not the conversation between c-1's contact and Support: c-1 is.
             rival = attrs.evolve(rival, linked_from=states["c-4"].id)
         state, events = _decided(None, rival, at(23), SUPPORT, PER_USER)
-        return attrs.evolve(innocent, conversations=(*innocent.conversations, _change(None, state, events)))
+        return innocent._replace(conversations=(*innocent.conversations, _change(None, state, events)))
     if kind == "conversation-in-an-unknown-inbox":
         state, events = _decided(None, _first_message("c-lost", NOWHERE), at(23), NOWHERE, PER_USER)
-        return attrs.evolve(innocent, conversations=(*innocent.conversations, _change(None, state, events)))
+        return innocent._replace(conversations=(*innocent.conversations, _change(None, state, events)))
     if kind == "stale-directory-version":
-        return attrs.evolve(innocent, directory_version=store.directory_version() - 1)
+        return innocent._replace(directory_version=store.directory_version() - 1)
     if kind == "taken-user-id":
         taken = User(BEN, "Another Ben", "another.ben@example.com")
-        return attrs.evolve(innocent, directory=attrs.evolve(directory, users=(*directory.users, taken)))
+        return innocent._replace(directory=attrs.evolve(directory, users=(*directory.users, taken)))
     if kind == "taken-user-email-in-another-case":
         taken = User(UserId("eve"), "Eve Adams", "BEN@Example.com")
-        return attrs.evolve(innocent, directory=attrs.evolve(directory, users=(*directory.users, taken)))
+        return innocent._replace(directory=attrs.evolve(directory, users=(*directory.users, taken)))
     if kind == "one-user-email-twice-in-the-set":
         twice = User(UserId("eve"), "Eve Adams", "Dan@example.com")
-        return attrs.evolve(innocent, directory=attrs.evolve(directory, users=(*directory.users, twice)))
+        return innocent._replace(directory=attrs.evolve(directory, users=(*directory.users, twice)))
     if kind == "one-user-id-twice-in-the-set":
         twice = User(DAN, "Dan Moreau", "dan.moreau@example.com")
-        return attrs.evolve(innocent, directory=attrs.evolve(directory, users=(*directory.users, twice)))
+        return innocent._replace(directory=attrs.evolve(directory, users=(*directory.users, twice)))
     if kind == "taken-contact-id":
-        return attrs.evolve(innocent, contacts=(*innocent.contacts, Contact(first.contact_id, "Taken")))
+        return innocent._replace(contacts=(*innocent.contacts, Contact(first.contact_id, "Taken")))
     if kind == "stale-rotation-count":
-        return attrs.evolve(innocent, rotations=(RotationTurns(ROUND_ROBIN, 1, 2),))
+        return innocent._replace(rotations=(RotationTurns(ROUND_ROBIN, 1, 2),))
     if kind == "taken-email-id":
-        return attrs.evolve(innocent, emails=(*innocent.emails, _outgoing("email-2", first, at(24))))
+        return innocent._replace(emails=(*innocent.emails, _outgoing("email-2", first, at(24))))
     if kind == "one-email-id-twice-in-the-set":
-        return attrs.evolve(innocent, emails=(*innocent.emails, _outgoing("email-new", first, at(24))))
+        return innocent._replace(emails=(*innocent.emails, _outgoing("email-new", first, at(24))))
     if kind == "duplicate-delivery":
-        return attrs.evolve(innocent, delivery=ExternalDelivery(SUPPORT.id, "SM1", new_change.state.id))
+        return innocent._replace(delivery=ExternalDelivery(SUPPORT.id, "SM1", new_change.state.id))
     raise AssertionError(f"no refusal {kind!r}; the refusals are {REFUSALS}")
 
 
