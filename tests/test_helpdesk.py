@@ -44,7 +44,7 @@ from convostate import (
     UserId,
 )
 from convostate.core import tabs_of
-from convostate.rules import REOPEN_ON_INBOUND
+from convostate.rules import REOPEN_ON_INBOUND, RuleSet
 from convostate.testing import ManualClock
 from tests.helpdesk_builders import (
     Account,
@@ -936,3 +936,20 @@ def test_actions_are_stamped_with_the_manual_clocks_time() -> None:
     outcome = account.helpdesk.receive(account.contact, account.support, "Hello")
 
     assert outcome.conversation.started_at == pendulum.datetime(2026, 4, 1, 12, tz="UTC")
+
+
+def test_the_rules_attempts_and_depth_of_a_helpdesk_can_be_changed_after_it_is_built() -> None:
+    account = build_account()
+    helpdesk = account.helpdesk
+    helpdesk.rules = RuleSet(())  # no rules at all: a closed conversation stays closed on a new message
+    conversation = open_conversation(account)
+    helpdesk.close(conversation, by=account.ana)
+    account.clock.advance(minutes=1)
+    helpdesk.receive(helpdesk.conversation(conversation).contact_id, account.support, "Still there?")
+
+    assert helpdesk.conversation(conversation).status is Status.CLOSED
+    with pytest.raises(InvalidInput, match="attempts must be at least 1"):
+        helpdesk.attempts = 0
+    with pytest.raises(InvalidInput, match="rules must be a RuleSet"):
+        helpdesk.rules = "DEFAULT_RULES"  # type: ignore[assignment]
+    assert helpdesk.rules == RuleSet(())

@@ -62,7 +62,7 @@ class Helpdesk:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.mailer: Mailer | None = mailer
         self.ids: IdGenerator = ids if ids is not None else RandomIds()
-        self.rules: RuleSet = (
+        self._rules: RuleSet = (
             check_type("rules", rules, RuleSet, "DEFAULT_RULES") if rules is not None else DEFAULT_RULES
         )
         self._attempts = self._at_least_one("attempts", attempts, "5")
@@ -77,6 +77,16 @@ class Helpdesk:
         if value < 1:
             raise InvalidInput(f"{name} must be at least 1, got {value}")
         return value
+
+    @property
+    def rules(self) -> RuleSet:
+        """The rules every action is decided with (``DEFAULT_RULES`` unless given); settable."""
+        return self._rules
+
+    @rules.setter
+    def rules(self, value: RuleSet) -> None:
+        self._rules = check_type("rules", value, RuleSet, "DEFAULT_RULES")
+        self._wire()
 
     @property
     def attempts(self) -> int:
