@@ -542,3 +542,15 @@ def test_an_email_queued_without_a_mailer_is_sent_by_a_helpdesk_with_one() -> No
 
     assert [email.id for email in delivered.sent] == [exported.email.id]
     assert len(mailer_of(account).sent) == 1
+
+
+def test_a_body_with_a_nul_character_is_exported_with_a_replacement_character() -> None:
+    """A JSON webhook can deliver "\u0000"; the csv module cannot write it before Python 3.12."""
+    account = build_account()
+    conversation = open_conversation(account, body="before\x00after")
+
+    exported = account.helpdesk.export(conversation, by=account.ana)
+
+    assert exported.delivered
+    [sent] = mailer_of(account).sent
+    assert rows(sent)[1][3] == "before\ufffdafter"

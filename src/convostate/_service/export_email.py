@@ -69,7 +69,7 @@ def conversation_csv(events: Iterable[Event], *, timezone: str, author: Callable
 
     ``sent_at`` is ISO 8601 in ``timezone``; ``author`` names who wrote a message (a user's or contact's
     name, a rule's id). Bodies keep their line breaks (quoted, as CSV does); a cell that starts like a
-    formula gets a leading apostrophe (see ``_inert``).
+    formula gets a leading apostrophe, and a NUL becomes U+FFFD (see ``_inert``).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # the csv module's default: comma, double quotes, CRLF (RFC 4180)
@@ -96,7 +96,11 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def _inert(text: str) -> str:
     """Text a spreadsheet will show rather than run: contacts write these cells, and a cell that starts like
     a formula (``=HYPERLINK(...)``) would be evaluated when an agent opens the export. A leading apostrophe
-    is the usual guard (OWASP's advice for CSV injection); the text is otherwise exactly as written."""
+    is the usual guard (OWASP's advice for CSV injection). A NUL character, which a JSON webhook can carry
+    but a CSV file cannot (the csv module refuses it before Python 3.12), is shown as U+FFFD, the
+    replacement character; the text is otherwise exactly as written."""
+    if "\0" in text:
+        text = text.replace("\0", "\ufffd")
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
