@@ -23,7 +23,7 @@ def aware_datetime(value: datetime) -> pendulum.DateTime:
     in the hour that repeats when clocks fall back, 01:45 EDT and 01:45 EST would compare equal. Display
     converts to the account's time zone.
     """
-    if value.__class__ is pendulum.DateTime and value.tzinfo is _UTC:
+    if type(value) is pendulum.DateTime and value.tzinfo is _UTC:
         return value  # the commonest case by far (every instant inside is one): aware and in UTC already
     if not isinstance(value, datetime):
         raise InvalidInput(
