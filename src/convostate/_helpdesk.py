@@ -15,7 +15,6 @@ from convostate._adapters.clocks import SystemClock
 from convostate._adapters.ids import RandomIds
 from convostate._adapters.memory_store import MemoryStore
 from convostate._core.commands import Command
-from convostate._core.errors import InvalidInput
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, Role, User
@@ -23,7 +22,7 @@ from convostate._core.rules.defaults import DEFAULT_RULES
 from convostate._core.rules.engine import DEFAULT_MAX_DEPTH, Verdict
 from convostate._core.rules.model import RuleSet
 from convostate._core.tabs import Tab
-from convostate._core.validate import check_type
+from convostate._core.validate import at_least_one, check_type
 from convostate._ports.records import DueTimer
 from convostate._ports.roles import Clock, IdGenerator, Mailer, Store
 from convostate._service.access import Access
@@ -65,18 +64,11 @@ class Helpdesk:
         self._rules: RuleSet = (
             check_type("rules", rules, RuleSet, "DEFAULT_RULES") if rules is not None else DEFAULT_RULES
         )
-        self._attempts = self._at_least_one("attempts", attempts, "5")
-        self._max_rule_depth = self._at_least_one("max_rule_depth", max_rule_depth, "8")
+        self._attempts = at_least_one("attempts", attempts, "5")
+        self._max_rule_depth = at_least_one("max_rule_depth", max_rule_depth, "8")
         self.sender = sender
         """The ``From`` address of the emails convostate sends (exports)."""
         self._wire()
-
-    @staticmethod
-    def _at_least_one(name: str, value: int, example: str) -> int:
-        check_type(name, value, int, example)
-        if value < 1:
-            raise InvalidInput(f"{name} must be at least 1, got {value}")
-        return value
 
     @property
     def rules(self) -> RuleSet:
@@ -95,7 +87,7 @@ class Helpdesk:
 
     @attempts.setter
     def attempts(self, value: int) -> None:
-        self._attempts = self._at_least_one("attempts", value, "5")
+        self._attempts = at_least_one("attempts", value, "5")
         self._wire()
 
     @property
@@ -105,7 +97,7 @@ class Helpdesk:
 
     @max_rule_depth.setter
     def max_rule_depth(self, value: int) -> None:
-        self._max_rule_depth = self._at_least_one("max_rule_depth", value, "8")
+        self._max_rule_depth = at_least_one("max_rule_depth", value, "8")
         self._wire()
 
     def _wire(self) -> None:

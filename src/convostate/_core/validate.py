@@ -53,6 +53,14 @@ def check_type(name: str, value: object, expected: type[T], hint: str) -> T:
     return value
 
 
+def at_least_one(name: str, value: object, example: str) -> int:
+    """``value`` as a whole number of at least 1 (a limit, a batch, a number of attempts), or InvalidInput."""
+    checked = check_type(name, value, int, example)
+    if checked < 1:
+        raise InvalidInput(f"{name} must be at least 1, got {checked}")
+    return checked
+
+
 def non_empty_text(name: str, value: object) -> str:
     checked = check_type(name, value, str, "'hello'")
     if not checked.strip():

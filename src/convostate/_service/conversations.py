@@ -31,7 +31,7 @@ from convostate._core.commands import (
 )
 from convostate._core.errors import InvalidInput, UnknownConversation, UnknownInbox, UnknownUser
 from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
-from convostate._core.model import Inbox
+from convostate._core.model import AccountSettings, Conversation, Inbox
 from convostate._core.validate import aware_datetime, check_type, non_empty_text
 from convostate._ports.changes import (
     EMPTY_CHANGE_SET,
@@ -169,15 +169,16 @@ class ConversationService:
             loaded, decided = self._load(command)
             if user is not None:
                 self._access.may_act(user, loaded.inbox)
-            turns = self.turns() if self._round_robin else _NO_TURNS
+            turns = self.turns()
             outcome, changes = self._pipeline.command(loaded, decided, self._clock.now(), turns)
             if not changes:
                 return EMPTY_CHANGE_SET, outcome
             delivery = None
             if external_id is not None:
                 delivery = ExternalDelivery(loaded.inbox.id, external_id, outcome.conversation.id)
-            taken = turns.taken() if turns is not _NO_TURNS else ()
-            change_set = ChangeSet(tuple(changes), directory_version, rotations=taken, delivery=delivery)
+            change_set = ChangeSet(
+                tuple(changes), directory_version, rotations=turns.taken(), delivery=delivery
+            )
             return change_set, outcome
 
         return self._work.run(attempt, command.conversation_id, duplicate=self._delivered)
@@ -204,6 +205,10 @@ class ConversationService:
             raise UnknownConversation(f"no conversation {command.conversation_id} in this account")
         return Loaded(state, inbox, self._store.settings(), self._store.contact(contact_id)), command
 
+    def loaded(self, state: Conversation, inbox: Inbox, settings: AccountSettings) -> Loaded:
+        """What deciding on a started conversation needs besides it: its inbox, the settings, its contact."""
+        return Loaded(state, inbox, settings, self._store.contact(state.contact_id))
+
     def turns(self) -> Turns:
         """The round-robin rules' counts as stored now, for one decision to take turns from. Without
         round-robin rules no decision takes a turn, so one empty rotation serves them all."""
@@ -222,7 +227,7 @@ class ConversationService:
             if state is None:
                 continue
             command = Unassign(conversation_id, user_id, Actor.user(by))
-            loaded = Loaded(state, inbox, settings, self._store.contact(state.contact_id))
+            loaded = self.loaded(state, inbox, settings)
             _, more = self._pipeline.command(loaded, command, now, turns)
             changes.extend(more)
         return changes, AssignmentsSeen(user_id, inbox.id, frozenset(assigned))

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Final
 
 from convostate._core.actors import Actor
-from convostate._core.errors import ExportDisabled, InvalidInput, MailerNotConfigured
+from convostate._core.errors import ExportDisabled, MailerNotConfigured
 from convostate._core.ids import ContactId, ConversationId, UserId
-from convostate._core.validate import aware_datetime, check_type
+from convostate._core.validate import at_least_one, aware_datetime
 from convostate._ports.changes import ChangeSet
 from convostate._ports.records import OutgoingEmail
 from convostate._ports.roles import Clock, IdGenerator, Mailer, Store
@@ -92,9 +92,7 @@ class ExportService:
         return ExportResult(*sent)
 
     def deliver_pending(self, limit: int = 100) -> Delivery:
-        check_type("limit", limit, int, "100")
-        if limit < 1:
-            raise InvalidInput(f"limit must be at least 1, got {limit}")
+        at_least_one("limit", limit, "100")
         if self._mailer is None:
             raise MailerNotConfigured(NO_MAILER)
         sent: list[OutgoingEmail] = []

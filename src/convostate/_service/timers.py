@@ -12,28 +12,20 @@ from typing import Final
 
 import pendulum
 
-from convostate._core.errors import InvalidInput
 from convostate._core.ids import ConversationId
 from convostate._core.rules.engine import RuleLoop, Timer
-from convostate._core.validate import aware_datetime, check_type
+from convostate._core.validate import at_least_one, aware_datetime
 from convostate._ports.changes import EMPTY_CHANGE_SET, ChangeSet
 from convostate._ports.records import DueTimer
 from convostate._ports.roles import Clock, Store
 from convostate._service.access import Access
 from convostate._service.conversations import ConversationService
-from convostate._service.pipeline import Loaded, Pipeline
+from convostate._service.pipeline import Pipeline
 from convostate._service.results import Outcome, StuckTimer, Sweep
 from convostate._service.unit_of_work import UnitOfWork
 
 TIMER_CLAIM: Final = pendulum.duration(minutes=5)
 """How long a sweep holds the timers it claimed: past that, another worker may fire them."""
-
-
-def _at_least_one(name: str, value: int, example: str) -> int:
-    check_type(name, value, int, example)
-    if value < 1:
-        raise InvalidInput(f"{name} must be at least 1, got {value}")
-    return value
 
 
 class TimerService:
@@ -56,12 +48,12 @@ class TimerService:
 
     def due(self, now: datetime | None = None, *, limit: int = 100) -> list[DueTimer]:
         at = aware_datetime(now) if now is not None else self._clock.now()
-        _at_least_one("limit", limit, "100")
+        at_least_one("limit", limit, "100")
         return list(self._store.due(at, limit=limit))
 
     def run_due(self, now: datetime | None = None, *, batch: int = 100) -> Sweep:
         at = aware_datetime(now) if now is not None else aware_datetime(self._clock.now())
-        _at_least_one("batch", batch, "100")
+        at_least_one("batch", batch, "100")
         acted: list[Outcome] = []
         stuck: dict[DueTimer, StuckTimer] = {}
         firings: dict[ConversationId, int] = {}
@@ -98,7 +90,7 @@ class TimerService:
             if state is None:
                 return EMPTY_CHANGE_SET, (None, False)
             inbox = self._access.inbox(state.inbox_id)
-            loaded = Loaded(state, inbox, self._store.settings(), self._store.contact(state.contact_id))
+            loaded = self._conversations.loaded(state, inbox, self._store.settings())
             turns = self._conversations.turns()
             outcome, changes, still_due = self._pipeline.timer(loaded, timer, turns)
             change_set = ChangeSet(tuple(changes), directory_version, rotations=turns.taken())
