@@ -19,12 +19,12 @@ from convostate._core.errors import InvalidInput
 from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
 from convostate._core.timing import CalendarDuration
 from convostate._core.validate import (
-    check_type,
     frozenset_of,
     instance_of,
     non_empty_text,
     optional_instance_of,
     text,
+    time_zone,
 )
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -135,14 +135,7 @@ class Contact:
 
 
 def _timezone(_instance: object, _attribute: object, value: Any) -> None:
-    try:
-        pendulum.timezone(check_type("timezone", value, str, "'America/New_York'"))
-    except InvalidInput:
-        raise
-    except Exception as error:
-        raise InvalidInput(
-            f"timezone must be an IANA time zone name such as 'America/New_York' or 'UTC', got {value!r}"
-        ) from error
+    time_zone(value)
 
 
 @attrs.frozen

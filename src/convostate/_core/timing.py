@@ -16,6 +16,7 @@ import attrs
 import pendulum
 
 from convostate._core.errors import InvalidInput
+from convostate._core.validate import aware_datetime, time_zone
 
 _ISO_8601 = re.compile(
     r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -44,6 +45,14 @@ def epoch_microseconds(instant: pendulum.DateTime) -> int:
     return instant.int_timestamp * 1_000_000 + instant.microsecond
 
 
+LONGEST_DURATION_DAYS = 36_525
+"""A duration may span at most 100 years (counting a year as 366 days and a month as 31): longer ones are
+refused when built, because a reopen window or a rule's delay of a million years would be saved and then
+break every message that meets it (no calendar can represent the instant it ends)."""
+_UPPER_DAYS = {"years": 366, "months": 31, "weeks": 7, "days": 1}
+_UPPER_SECONDS = {"hours": 3_600, "minutes": 60, "seconds": 1}
+
+
 def _count(_instance: object, attribute: attrs.Attribute[int], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise InvalidInput(f"CalendarDuration.{attribute.name} must be a whole number >= 0, got {value!r}")
@@ -65,6 +74,15 @@ class CalendarDuration:
     minutes: int = attrs.field(default=0, validator=_count, kw_only=True)
     seconds: int = attrs.field(default=0, validator=_count, kw_only=True)
 
+    def __attrs_post_init__(self) -> None:
+        days = sum(getattr(self, unit) * length for unit, length in _UPPER_DAYS.items())
+        seconds = sum(getattr(self, unit) * length for unit, length in _UPPER_SECONDS.items())
+        if days + seconds / 86_400 > LONGEST_DURATION_DAYS:
+            raise InvalidInput(
+                f"a duration may span at most 100 years, got {self}; a reopen window or a delay is "
+                "usually hours, days or weeks, e.g. CalendarDuration(weeks=1) or 'P1W'"
+            )
+
     @classmethod
     def parse(cls, text: str) -> CalendarDuration:
         """Read an ISO 8601 duration of whole units, such as ``P1W``, ``P2D`` or ``PT48H``."""
@@ -78,7 +96,7 @@ class CalendarDuration:
 
     def end(self, start: pendulum.DateTime, timezone: str) -> pendulum.DateTime:
         """The instant (in UTC) this long after ``start``, calendar units on ``timezone``'s wall clock."""
-        local = start.in_timezone(timezone)
+        local = aware_datetime(start).in_timezone(time_zone(timezone))
         moved = local.add(years=self.years, months=self.months, weeks=self.weeks, days=self.days)
         return moved.add(hours=self.hours, minutes=self.minutes, seconds=self.seconds).in_timezone("UTC")
 

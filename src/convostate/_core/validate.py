@@ -15,6 +15,13 @@ from convostate._core.errors import InvalidInput
 T = TypeVar("T")
 _UTC = pendulum.UTC
 
+EARLIEST_YEAR = 1970
+"""Instants before 1970 are refused: no message of a helpdesk is older, and epoch microseconds stay >= 0."""
+LATEST_YEAR = 9000
+"""Instants from the year 9000 on are refused, so that any instant plus the longest duration (100 years,
+see ``timing.LONGEST_DURATION_DAYS``) is still one Python and every database can represent (year 9999)."""
+_EARLIEST, _LATEST = EARLIEST_YEAR, LATEST_YEAR
+
 
 def aware_datetime(value: datetime) -> pendulum.DateTime:
     """The instant as a pendulum DateTime in UTC; a naive datetime, whose instant nobody can know, is refused.
@@ -23,8 +30,12 @@ def aware_datetime(value: datetime) -> pendulum.DateTime:
     in the hour that repeats when clocks fall back, 01:45 EDT and 01:45 EST would compare equal. Display
     converts to the account's time zone.
     """
-    if type(value) is pendulum.DateTime and value.tzinfo is _UTC:
-        return value  # the commonest case by far (every instant inside is one): aware and in UTC already
+    if (
+        type(value) is pendulum.DateTime
+        and value.tzinfo is _UTC
+        and EARLIEST_YEAR <= value.year < LATEST_YEAR
+    ):
+        return value  # the commonest case by far (every instant inside is one): aware, in UTC and in range
     if not isinstance(value, datetime):
         raise InvalidInput(
             f"expected a timezone-aware datetime, got {type(value).__name__} {value!r}; pass e.g. "
@@ -35,9 +46,35 @@ def aware_datetime(value: datetime) -> pendulum.DateTime:
             f"naive datetime {value.isoformat()} has no time zone, so its instant is unknown; pass an aware "
             "one, e.g. pendulum.datetime(2026, 3, 1, 12, tz='UTC') or datetime(..., tzinfo=timezone.utc)"
         )
-    if isinstance(value, pendulum.DateTime):
-        return value if value.tzinfo is _UTC else value.in_timezone("UTC")
-    return pendulum.instance(value).in_timezone("UTC")
+    try:
+        if isinstance(value, pendulum.DateTime):
+            utc = value if value.tzinfo is _UTC else value.in_timezone("UTC")
+        else:
+            utc = pendulum.instance(value).in_timezone("UTC")
+    except (OverflowError, ValueError) as error:  # 0001-01-01 at +01:00 has no UTC year
+        raise _out_of_range(value) from error
+    if not EARLIEST_YEAR <= utc.year < LATEST_YEAR:
+        raise _out_of_range(value)
+    return utc
+
+
+def _out_of_range(value: datetime) -> InvalidInput:
+    return InvalidInput(
+        f"instant {value.isoformat()} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR - 1} that "
+        "convostate accepts (a clock or an import that is far off); pass the real time of the event"
+    )
+
+
+def time_zone(value: object) -> str:
+    """``value`` if it names an IANA time zone that pendulum knows, or InvalidInput."""
+    name = check_type("timezone", value, str, "'America/New_York'")
+    try:
+        pendulum.timezone(name)
+    except Exception as error:  # pendulum raises its own error, or ValueError for a malformed key
+        raise InvalidInput(
+            f"timezone must be an IANA time zone name such as 'America/New_York' or 'UTC', got {value!r}"
+        ) from error
+    return name
 
 
 def optional_aware_datetime(value: datetime | None) -> pendulum.DateTime | None:
