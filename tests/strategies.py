@@ -53,6 +53,8 @@ start_instants = instants
 edge_offsets = st.sampled_from((timedelta(seconds=-1), timedelta(0), timedelta(seconds=1)))
 """Where to land relative to a window's end: just inside, exactly on it (that counts as after), past it."""
 
+storable = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
+"""Any character convostate keeps: all but lone surrogates and NUL, which it refuses (docs/errors.md)."""
 short_bodies = st.text(alphabet="abcdefghij ?!é", min_size=0, max_size=15).map(lambda text: f"hi {text}")
 """Message bodies: never blank (blank bodies are bad input, tested on their own).
 

@@ -101,7 +101,7 @@ EPOCH = pendulum.datetime(1970, 1, 1, tz="UTC")
 # ---------------------------------------------------------------- strategies: values of every kind
 
 _ID_TEXT = st.sampled_from(("ana", "conv-1", "user:ana", " spaced out ", "Zoë")) | st.text(
-    min_size=1, max_size=12
+    s.storable, min_size=1, max_size=12
 ).filter(str.strip)
 """Any non-blank text: ids are opaque, so a colon or an accent in one must survive a round trip."""
 
@@ -120,7 +120,7 @@ user_sets = st.frozensets(user_ids, max_size=4)
 acting = user_ids.map(Actor.user) | ids(RuleId).map(Actor.rule)
 """Who may send a command: a user or a rule."""
 actors = acting | ids(ContactId).map(Actor.contact)
-texts = s.bodies | st.text(min_size=1, max_size=20).filter(str.strip)
+texts = s.bodies | st.text(s.storable, min_size=1, max_size=20).filter(str.strip)
 """Required text: never blank."""
 maybe_texts = st.none() | texts
 
@@ -130,7 +130,7 @@ messages = st.builds(
     conversation_id=ids(ConversationId),
     direction=st.sampled_from(Direction),
     author=actors,
-    body=texts | st.text(max_size=20),
+    body=texts | st.text(s.storable, max_size=20),
     sent_at=instants,
     external_id=maybe_texts,
 )
@@ -223,7 +223,7 @@ durations = st.builds(
     **{unit: st.integers(0, 400) for unit in ("weeks", "days", "hours", "minutes", "seconds")},
 )
 """Any duration within the 100 years a CalendarDuration may span."""
-names = st.text(min_size=1, max_size=20).filter(str.strip)
+names = st.text(s.storable, min_size=1, max_size=20).filter(str.strip)
 model_values: st.SearchStrategy[object] = st.one_of(
     st.builds(
         User,
@@ -237,10 +237,10 @@ model_values: st.SearchStrategy[object] = st.one_of(
     st.builds(
         Contact,
         id=ids(ContactId),
-        name=st.text(max_size=20),
-        phone=st.none() | st.text(max_size=15),
-        email=st.none() | st.text(max_size=20),
-        tags=st.frozensets(st.text(max_size=8), max_size=4),
+        name=st.text(s.storable, max_size=20),
+        phone=st.none() | st.text(s.storable, max_size=15),
+        email=st.none() | st.text(s.storable, max_size=20),
+        tags=st.frozensets(st.text(s.storable, max_size=8), max_size=4),
     ),
     st.builds(
         AccountSettings,
@@ -260,7 +260,7 @@ outgoing_emails = st.builds(
     message=st.binary(max_size=64),
     created_at=instants,
     attempts=st.integers(0, 100),
-    last_error=st.none() | st.text(max_size=20),
+    last_error=st.none() | st.text(s.storable, max_size=20),
     last_attempt_at=maybe_instants,
     sent_at=maybe_instants,
     claimed_until=maybe_instants,

@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final, TypeVar, overload
 
+import attrs
 import cattrs
 import pendulum
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception, transform_error
 
 from convostate._core.actors import Actor, ActorKind
@@ -152,8 +153,15 @@ def _structure_tagged_union(type_: Any) -> Callable[[object, object], Any]:
     return structure
 
 
+def _rarely_set(cls: type[Any]) -> dict[str, Any]:
+    """An event's clock_read is set only when the host's clock was behind: left out of documents otherwise."""
+    if attrs.has(cls) and "clock_read" in attrs.fields_dict(cls):
+        return {"clock_read": override(omit_if_default=True)}
+    return {}
+
+
 def _unstructure_tagged(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
-    tag, fields = cls.__name__, make_dict_unstructure_fn(cls, _converter)
+    tag, fields = cls.__name__, make_dict_unstructure_fn(cls, _converter, **_rarely_set(cls))
     return lambda value: {"type": tag, **fields(value)}
 
 

@@ -17,6 +17,7 @@ from convostate._core.errors import InvalidInput
 from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
 from convostate._core.validate import (
     aware_datetime,
+    body,
     instance_of,
     optional_aware_datetime,
     optional_instance_of,
@@ -53,7 +54,7 @@ class ReceiveMessage:
     inbox_id: InboxId = attrs.field(validator=instance_of(InboxId, "InboxId('support')"))
     contact_id: ContactId = attrs.field(validator=instance_of(ContactId, "ContactId('c-1')"))
     message_id: MessageId = attrs.field(validator=instance_of(MessageId, "MessageId('m-1')"))
-    body: str = attrs.field(validator=text)
+    body: str = attrs.field(validator=body)
     external_id: str | None = attrs.field(default=None, validator=_an_external_id)
     sent_at: pendulum.DateTime | None = attrs.field(default=None, converter=optional_aware_datetime)
     linked_from: ConversationId | None = attrs.field(
@@ -72,7 +73,7 @@ class SendReply:
 
     conversation_id: ConversationId = attrs.field(validator=_a_conversation_id)
     message_id: MessageId = attrs.field(validator=instance_of(MessageId, "MessageId('m-2')"))
-    body: str = attrs.field(validator=text)
+    body: str = attrs.field(validator=body)
     actor: Actor = attrs.field(validator=_an_actor)
     external_id: str | None = attrs.field(default=None, validator=_an_external_id)
 

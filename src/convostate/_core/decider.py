@@ -111,7 +111,26 @@ def decide(state: Conversation | None, command: Command, context: DecisionContex
             raise InvalidInput(
                 f"the context's inbox is {context.inbox.id}, the conversation's is {state.inbox_id}"
             )
+        if context.now < state.updated_at:
+            return _stamped_in_order(handler, state, command, context)
     return handler(state, command, context)
+
+
+def _stamped_in_order(
+    handler: Callable[[Any, Any, DecisionContext], tuple[Event, ...]],
+    state: Conversation,
+    command: Command,
+    context: DecisionContext,
+) -> tuple[Event, ...]:
+    """Decide at the conversation's last instant when the clock reads earlier, and say so on each event.
+
+    Refusing would lose the contact's messages for as long as the clock is behind (a webhook cannot wait),
+    so the events are stamped at the last event's instant, which keeps the log in order, and each records
+    what the clock read, which the history shows.
+    """
+    clock_read = context.now
+    events = handler(state, command, attrs.evolve(context, now=state.updated_at))
+    return tuple(attrs.evolve(event, clock_read=clock_read) for event in events)
 
 
 def _receive(

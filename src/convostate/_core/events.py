@@ -29,6 +29,10 @@ class _Event:
     conversation_id: ConversationId
     actor: Actor
     at: pendulum.DateTime
+    clock_read: pendulum.DateTime | None = attrs.field(default=None, kw_only=True)
+    """What the host's clock read when it was behind the conversation's last event (a clock stepped back by
+    NTP or a restored VM); the event is then stamped at the last event's instant instead, so that a
+    conversation's events stay in order and its windows are never measured backwards. None otherwise."""
 
 
 @attrs.frozen

@@ -22,7 +22,8 @@ from convostate._core.validate import (
     frozenset_of,
     instance_of,
     non_empty_text,
-    optional_instance_of,
+    optional_text,
+    tags,
     text,
     time_zone,
 )
@@ -127,10 +128,10 @@ class Contact:
     """The customer who writes to an inbox. Texting contacts often have only a phone number."""
 
     id: ContactId = attrs.field(validator=instance_of(ContactId, "ContactId('c-1')"))
-    name: str = attrs.field(default="", validator=instance_of(str, "'Maria Lopez'"))
-    phone: str | None = attrs.field(default=None, validator=optional_instance_of(str, "'+15551234567'"))
-    email: str | None = attrs.field(default=None, validator=optional_instance_of(str, "'maria@example.com'"))
-    tags: frozenset[str] = attrs.field(default=frozenset(), validator=frozenset_of(str, "'vip'"))
+    name: str = attrs.field(default="", validator=optional_text)
+    phone: str | None = attrs.field(default=None, validator=optional_text)
+    email: str | None = attrs.field(default=None, validator=optional_text)
+    tags: frozenset[str] = attrs.field(default=frozenset(), validator=tags)
     """Labels a host gives contacts (``vip``, ``wholesale``) that rules can test."""
 
 

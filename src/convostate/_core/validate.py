@@ -5,6 +5,7 @@ Every failure raises :class:`InvalidInput` with a message that says what was pas
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -98,11 +99,58 @@ def at_least_one(name: str, value: object, example: str) -> int:
     return checked
 
 
-def non_empty_text(name: str, value: object) -> str:
+MAX_BODY_CHARACTERS = 100_000
+"""A message body: longer than any SMS thread or support email a person writes, short of a pasted log."""
+MAX_TEXT_CHARACTERS = 1_000
+"""A name, an email address, a phone number, an id, a provider's message id, a search."""
+MAX_TAG_CHARACTERS = 100
+MAX_TAGS = 100
+"""How many tags one contact may carry."""
+
+
+def clean_text(name: str, value: object, limit: int = MAX_TEXT_CHARACTERS) -> str:
+    """``value`` if it is text that every store, CSV export and email can carry, at most ``limit`` long.
+
+    Refused: a lone surrogate (``"\ud800"``, which a JSON webhook can deliver but no encoding can write,
+    so it would break every later export) and NUL (which PostgreSQL cannot store in text).
+    """
     checked = check_type(name, value, str, "'hello'")
+    if len(checked) > limit:
+        raise InvalidInput(
+            f"{name} is {len(checked):,} characters long; at most {limit:,} are accepted "
+            "(docs/errors.md, Limits)"
+        )
+    if not checked.isascii():
+        try:
+            checked.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidInput(
+                f"{name} holds a lone surrogate {checked[error.start]!r} at {error.start}, which no encoding "
+                "can write; decode the source with errors='replace' (or 'surrogatepass' and fix the pairs)"
+            ) from None
+    if "\x00" in checked:
+        raise InvalidInput(
+            f"{name} holds a NUL character at {checked.index(chr(0))}, which databases cannot store in "
+            "text; remove it or replace it with U+FFFD"
+        )
+    return checked
+
+
+def non_empty_text(name: str, value: object, limit: int = MAX_TEXT_CHARACTERS) -> str:
+    checked = clean_text(name, value, limit)
     if not checked.strip():
         raise InvalidInput(f"{name} must not be empty or only white space")
     return checked
+
+
+def collection(name: str, value: object, example: str) -> Iterable[Any]:
+    """``value`` if it is a collection of values (a list, tuple, set or generator), not text or None, which
+    would otherwise fail deep inside or be read as a collection of characters."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidInput(
+            f"{name} takes a collection such as {example}, got {type(value).__name__} {value!r}"
+        )
+    return value
 
 
 def instance_of(expected: type[Any], hint: str) -> Any:
@@ -142,5 +190,24 @@ def frozenset_of(expected: type[Any], hint: str) -> Any:
 
 
 def text(_instance: object, attribute: Any, value: Any) -> None:
-    """An attrs validator for required, non-blank text."""
+    """An attrs validator for required, non-blank text (a name, an id)."""
     non_empty_text(attribute.name, value)
+
+
+def body(_instance: object, attribute: Any, value: Any) -> None:
+    """An attrs validator for a message body: required, non-blank, at most MAX_BODY_CHARACTERS."""
+    non_empty_text(attribute.name, value, MAX_BODY_CHARACTERS)
+
+
+def optional_text(_instance: object, attribute: Any, value: Any) -> None:
+    """An attrs validator for text that may be None or empty (a contact's phone)."""
+    if value is not None:
+        clean_text(attribute.name, value)
+
+
+def tags(_instance: object, attribute: Any, value: Any) -> None:
+    members = check_type(attribute.name, value, frozenset, "frozenset({'vip'})")
+    if len(members) > MAX_TAGS:
+        raise InvalidInput(f"{attribute.name} holds {len(members)} tags; at most {MAX_TAGS} are accepted")
+    for member in members:
+        clean_text(f"each member of {attribute.name}", member, MAX_TAG_CHARACTERS)

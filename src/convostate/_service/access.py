@@ -6,6 +6,7 @@ this an admin) and gets the same errors, so they are answered here once.
 
 from __future__ import annotations
 
+from convostate._core.commands import Command, MarkRead, MarkUnread, Star, Unstar
 from convostate._core.errors import (
     PermissionDenied,
     SingleUserInbox,
@@ -68,6 +69,22 @@ class Access:
             raise PermissionDenied(
                 f"{user.name} ({user.id}) is not a member of inbox {inbox.id}; an admin can add them to it"
             )
+
+    @staticmethod
+    def for_themselves(user: User, command: Command) -> None:
+        """Stars and read state are a user's own: a user stars, unstars, reads or unreads for themselves.
+        An admin may also mark a conversation read or unread for everyone (``user_id=None``), as a rule
+        does; nobody stars for someone else."""
+        target = getattr(command, "user_id", user.id)
+        if not isinstance(command, (Star, Unstar, MarkRead, MarkUnread)) or target == user.id:
+            return
+        if target is None and user.is_admin and isinstance(command, (MarkRead, MarkUnread)):
+            return
+        whose = "everyone" if target is None else str(target)
+        raise PermissionDenied(
+            f"{user.name} ({user.id}) may {type(command).__name__} only for themselves, not for {whose}"
+            + ("; an admin may mark read or unread for everyone" if target is None else "")
+        )
 
     def multi_user_inbox(self, inbox_id: InboxId) -> Inbox:
         inbox = self.inbox(inbox_id)

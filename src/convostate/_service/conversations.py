@@ -29,9 +29,16 @@ from convostate._core.commands import (
     Unsnooze,
     Unstar,
 )
-from convostate._core.errors import InvalidInput, UnknownConversation, UnknownInbox, UnknownUser
+from convostate._core.errors import (
+    InvalidInput,
+    PermissionDenied,
+    UnknownConversation,
+    UnknownInbox,
+    UnknownUser,
+)
 from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
 from convostate._core.model import AccountSettings, Conversation, Inbox
+from convostate._core.rules.authority import could_issue
 from convostate._core.validate import aware_datetime, check_type, non_empty_text
 from convostate._ports.changes import (
     EMPTY_CHANGE_SET,
@@ -144,9 +151,29 @@ class ConversationService:
             return self.run(command)
         user_id = command.actor.user_id
         if user_id is not None:
-            self._access.user(user_id)
+            user = self._access.user(user_id)
             self._access.conversation(command.conversation_id)
-        return self.run(command, by=user_id)
+            self._access.for_themselves(user, command)
+            return self.run(command, by=user_id)
+        self._in_a_rules_name(command)
+        return self.run(command)
+
+    def _in_a_rules_name(self, command: Command) -> None:
+        """A command run as a rule must be one of the helpdesk's rules could issue: nobody else may write
+        history in a rule's name or skip the permission checks that way."""
+        rule_id = command.actor.id
+        rule = next((each for each in self._pipeline.rules.active() if each.id == rule_id), None)
+        if rule is None:
+            raise PermissionDenied(
+                f"no enabled rule {rule_id} in this helpdesk's rules: a command run as a rule must name one "
+                "(or run it as a user, with Actor.user(...))"
+            )
+        assignees = self._access.conversation(command.conversation_id).assignees
+        if not could_issue(rule, command, assignees):
+            raise PermissionDenied(
+                f"rule {rule_id} has no action that issues {type(command).__name__} here; its actions are "
+                f"{', '.join(action.kind.value for action in rule.actions)}"
+            )
 
     # ------------------------------------------------------------------ the unit of work
 

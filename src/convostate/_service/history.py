@@ -42,6 +42,11 @@ def summarize(
         reason = because(event.actor.id)
         if reason:
             line += f" ({reason[:1].lower()}{reason[1:].rstrip('.')})"
+    if event.clock_read is not None:
+        read = event.clock_read.in_timezone(timezone).format("YYYY-MM-DD HH:mm:ss zz")
+        line += (
+            f" [the clock read {read}, before the conversation's last event: stamped at that event's time]"
+        )
     return line
 
 
