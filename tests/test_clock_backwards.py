@@ -66,7 +66,7 @@ def test_a_message_after_the_clock_steps_back_reopens_within_the_window_not_befo
     helpdesk.receive(contact, support, "Still there?")
 
     state = helpdesk.conversation(conversation)
-    assert (state.status, state.assignees) == (Status.OPEN, {admin})
+    assert (state.status, state.assignees) == (Status.OPEN, frozenset({admin}))
     assert state.last_inbound_at == START.add(days=1)
 
 

@@ -23,6 +23,7 @@ from convostate._core.validate import (
     instance_of,
     non_empty_text,
     optional_text,
+    plain_text,
     tags,
     text,
     time_zone,
@@ -128,7 +129,7 @@ class Contact:
     """The customer who writes to an inbox. Texting contacts often have only a phone number."""
 
     id: ContactId = attrs.field(validator=instance_of(ContactId, "ContactId('c-1')"))
-    name: str = attrs.field(default="", validator=optional_text)
+    name: str = attrs.field(default="", validator=plain_text)
     phone: str | None = attrs.field(default=None, validator=optional_text)
     email: str | None = attrs.field(default=None, validator=optional_text)
     tags: frozenset[str] = attrs.field(default=frozenset(), validator=tags)

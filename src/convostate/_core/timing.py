@@ -49,6 +49,7 @@ LONGEST_DURATION_DAYS = 36_525
 """A duration may span at most 100 years (counting a year as 366 days and a month as 31): longer ones are
 refused when built, because a reopen window or a rule's delay of a million years would be saved and then
 break every message that meets it (no calendar can represent the instant it ends)."""
+_MOST_DIGITS = 12  # 100 years is 3,155,760,000 seconds: ten digits
 _UPPER_DAYS = {"years": 366, "months": 31, "weeks": 7, "days": 1}
 _UPPER_SECONDS = {"hours": 3_600, "minutes": 60, "seconds": 1}
 
@@ -92,7 +93,10 @@ class CalendarDuration:
                 f"{text!r} is not an ISO 8601 duration of whole units; write e.g. 'P1W' (a week), "
                 "'P2D' (two calendar days) or 'PT48H' (48 elapsed hours)"
             )
-        return cls(**{unit: int(found) for unit, found in match.groupdict().items() if found})
+        counts = {unit: found for unit, found in match.groupdict().items() if found}
+        if any(len(found) > _MOST_DIGITS for found in counts.values()):  # int() refuses 4,300 digits
+            raise InvalidInput(f"a duration may span at most 100 years, got {text[:40]!r}...")
+        return cls(**{unit: int(found) for unit, found in counts.items()})
 
     def end(self, start: pendulum.DateTime, timezone: str) -> pendulum.DateTime:
         """The instant (in UTC) this long after ``start``, calendar units on ``timezone``'s wall clock."""

@@ -143,14 +143,17 @@ def non_empty_text(name: str, value: object, limit: int = MAX_TEXT_CHARACTERS) -
     return checked
 
 
-def collection(name: str, value: object, example: str) -> Iterable[Any]:
-    """``value`` if it is a collection of values (a list, tuple, set or generator), not text or None, which
-    would otherwise fail deep inside or be read as a collection of characters."""
+def frozenset_from(name: str, value: object, example: str) -> frozenset[Any]:
+    """The members of ``value``, a collection (a list, tuple, set or generator); text, None or unhashable
+    members would otherwise fail deep inside, or text be read as a collection of characters."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise InvalidInput(
             f"{name} takes a collection such as {example}, got {type(value).__name__} {value!r}"
         )
-    return value
+    try:
+        return frozenset(value)
+    except TypeError as error:  # an unhashable member, such as a list
+        raise InvalidInput(f"{name} takes a collection such as {example}: {error}") from None
 
 
 def instance_of(expected: type[Any], hint: str) -> Any:
@@ -197,6 +200,11 @@ def text(_instance: object, attribute: Any, value: Any) -> None:
 def body(_instance: object, attribute: Any, value: Any) -> None:
     """An attrs validator for a message body: required, non-blank, at most MAX_BODY_CHARACTERS."""
     non_empty_text(attribute.name, value, MAX_BODY_CHARACTERS)
+
+
+def plain_text(_instance: object, attribute: Any, value: Any) -> None:
+    """An attrs validator for text that may be empty (a contact's name) but not None."""
+    clean_text(attribute.name, value)
 
 
 def optional_text(_instance: object, attribute: Any, value: Any) -> None:

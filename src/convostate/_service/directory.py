@@ -15,6 +15,7 @@ import attrs
 from convostate._core.errors import InvalidInput, PermissionDenied
 from convostate._core.ids import ContactId, InboxId, UserId
 from convostate._core.model import AccountSettings, Contact, Inbox, Role, User
+from convostate._core.validate import frozenset_from
 from convostate._ports.changes import ChangeSet, DirectoryChange
 from convostate._ports.roles import IdGenerator, Store
 from convostate._service.access import Access
@@ -60,7 +61,7 @@ class DirectoryService:
 
     def add_inbox(self, name: str, *, members: Iterable[UserId] = (), by: UserId) -> Inbox:
         inbox_id = InboxId(self._ids.new_id("inbox"))
-        member_ids = frozenset(members)
+        member_ids = frozenset_from("members", members, "[UserId('user-1')]")
 
         def attempt() -> tuple[ChangeSet, Inbox]:
             version = self._store.directory_version()
@@ -125,9 +126,8 @@ class DirectoryService:
         email: str | None = None,
         tags: Iterable[str] = (),
     ) -> Contact:
-        if isinstance(tags, str):
-            raise InvalidInput(f"tags takes a list of tags such as ['vip'], not the single string {tags!r}")
-        contact = Contact(ContactId(self._ids.new_id("contact")), name, phone, email, frozenset(tags))
+        labels = frozenset_from("tags", tags, "['vip']")
+        contact = Contact(ContactId(self._ids.new_id("contact")), name, phone, email, labels)
         self._store.commit(ChangeSet(contacts=(contact,)))
         return contact
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import reprlib
+
 import attrs
 
 from convostate._core.actors import Actor
@@ -9,6 +11,7 @@ from convostate._core.errors import InvalidInput
 from convostate._core.events import Event
 from convostate._core.model import Conversation
 from convostate._core.tabs import Tab
+from convostate._core.validate import clean_text
 from convostate._ports.records import DueTimer, OutgoingEmail, Position, TabCount
 
 
@@ -42,6 +45,14 @@ def cursor_after(conversation: Conversation) -> str:
     return f"{-position.newest_first}~{position.conversation_id}"
 
 
+def _storable(conversation_id: str) -> bool:
+    try:
+        clean_text("cursor", conversation_id)
+    except InvalidInput:
+        return False
+    return True
+
+
 def parse_cursor(cursor: str) -> Position:
     activity, separator, conversation_id = cursor.partition("~") if isinstance(cursor, str) else ("", "", "")
     digits = activity.removeprefix("-")
@@ -50,9 +61,11 @@ def parse_cursor(cursor: str) -> Position:
         or not conversation_id
         or not (digits.isascii() and digits.isdigit())
         or len(digits) > 20
+        or not _storable(conversation_id)
     ):
         raise InvalidInput(
-            f"{cursor!r} is not a cursor; pass the next_cursor of a Page, or None for the first page"
+            f"{reprlib.repr(cursor)} is not a cursor; pass the next_cursor of a Page, or None for the first "
+            "page"
         )
     return Position(-int(activity), conversation_id)
 

@@ -13,7 +13,7 @@ from convostate._core.model import Contact, User
 from convostate._core.rules.engine import Verdict, explain
 from convostate._core.rules.model import RuleSet
 from convostate._core.tabs import Tab
-from convostate._core.validate import check_type
+from convostate._core.validate import check_type, clean_text
 from convostate._ports.roles import Clock, Store
 from convostate._service.access import Access
 from convostate._service.history import summarize
@@ -31,7 +31,7 @@ class ViewService:
         self._rules = rules
 
     def search_users(self, text: str, *, inbox_id: InboxId | None = None) -> list[User]:
-        check_type("text", text, str, "'jo'")
+        clean_text("text", text)
         users = self._store.users()
         if inbox_id is not None:
             members = self._access.inbox(inbox_id).members
