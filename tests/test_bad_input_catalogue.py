@@ -605,20 +605,26 @@ TEXT_FIELDS: list[tuple[str, Callable[[Scene, str], object], str, int]] = [
     ("a conversation id", lambda s, t: s.helpdesk.close(ConversationId(t), by=s.account.ana), "value", 1_000),
     ("a user id", lambda s, t: s.helpdesk.badges(UserId(t)), "value", 1_000),
 ]
+
+
+def with_text(call: Callable[[Scene, str], object], text: str) -> Callable[[Scene], object]:
+    return lambda scene: call(scene, text)
+
+
 TEXT_CASES = [
     case
     for what, call, field, limit in TEXT_FIELDS
     for case in (
         Case(
             f"{what} with a lone surrogate",
-            lambda s, c=call: c(s, LONE_SURROGATE),
+            with_text(call, LONE_SURROGATE),
             InvalidInput,
             f"{field} holds a lone surrogate",
         ),
-        Case(f"{what} with NUL", lambda s, c=call: c(s, NUL), InvalidInput, f"{field} holds a NUL character"),
+        Case(f"{what} with NUL", with_text(call, NUL), InvalidInput, f"{field} holds a NUL character"),
         Case(
             f"{what} one character too long",
-            lambda s, c=call, n=limit: c(s, "x" * (n + 1)),
+            with_text(call, "x" * (limit + 1)),
             InvalidInput,
             f"{field} is {limit + 1:,} characters long; at most {limit:,}",
         ),
