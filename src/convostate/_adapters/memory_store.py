@@ -26,6 +26,7 @@ from convostate._core.rules.engine import Timer
 from convostate._core.tab_changes import NO_TAB_CHANGES
 from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
+from convostate._ports import arguments as check
 from convostate._ports.changes import ChangeSet, ConversationChange
 from convostate._ports.records import DueTimer, OutgoingEmail, Position, TabCount
 from convostate._ports.roles import DuplicateDelivery
@@ -69,11 +70,11 @@ class MemoryStore:
         return self._directory_version
 
     def user(self, user_id: UserId) -> User | None:
-        return self._users.get(user_id)
+        return self._users.get(check.an_id("user_id", user_id, UserId))
 
     def user_by_email(self, email: str) -> User | None:
         with self._lock:
-            user_id = self._user_ids_by_email.get(email.casefold())
+            user_id = self._user_ids_by_email.get(check.text("email", email).casefold())
             return None if user_id is None else self._users[user_id]
 
     def users(self) -> Sequence[User]:
@@ -81,14 +82,14 @@ class MemoryStore:
             return list(self._users.values())
 
     def inbox(self, inbox_id: InboxId) -> Inbox | None:
-        return self._inboxes.get(inbox_id)
+        return self._inboxes.get(check.an_id("inbox_id", inbox_id, InboxId))
 
     def inboxes(self) -> Sequence[Inbox]:
         with self._lock:
             return list(self._inboxes.values())
 
     def contact(self, contact_id: ContactId) -> Contact | None:
-        return self._contacts.get(contact_id)
+        return self._contacts.get(check.an_id("contact_id", contact_id, ContactId))
 
     def settings(self) -> AccountSettings:
         return self._settings
@@ -96,22 +97,27 @@ class MemoryStore:
     # ------------------------------------------------------------------ conversation log
 
     def conversation(self, conversation_id: ConversationId) -> Conversation | None:
-        return self._conversations.get(conversation_id)
+        return self._conversations.get(check.an_id("conversation_id", conversation_id, ConversationId))
 
     def conversation_between(self, contact_id: ContactId, inbox_id: InboxId) -> ConversationId | None:
-        return self._between.get((contact_id, inbox_id))
+        key = (check.an_id("contact_id", contact_id, ContactId), check.an_id("inbox_id", inbox_id, InboxId))
+        return self._between.get(key)
 
     def events(self, conversation_id: ConversationId) -> Sequence[Event]:
+        check.an_id("conversation_id", conversation_id, ConversationId)
         with self._lock:
             return tuple(self._events.get(conversation_id, ()))
 
     def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]:
+        check.an_id("user_id", user_id, UserId)
+        check.an_id("inbox_id", inbox_id, InboxId)
         with self._lock:
             return self._index.assigned(user_id, inbox_id)
 
     def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
+        wanted = check.ids("rule_ids", rule_ids, RuleId)
         with self._lock:
-            return {rule_id: self._rotations.get(rule_id, 0) for rule_id in rule_ids}
+            return {rule_id: self._rotations.get(rule_id, 0) for rule_id in wanted}
 
     # ------------------------------------------------------------------ views
 
@@ -124,17 +130,27 @@ class MemoryStore:
         after: Position | None,
         limit: int,
     ) -> Sequence[Conversation]:
+        check.a_tab(tab)
+        check.an_id("user_id", user_id, UserId)
+        check.a_position(after)
+        check.a_limit(limit)
+        inboxes = check.inbox_ids(inbox_ids, InboxId)
         with self._lock:
-            ids = self._index.page(tab, user_id, inbox_ids, after, limit)
+            ids = self._index.page(tab, user_id, inboxes, after, limit)
             return [self._conversations[conversation_id] for conversation_id in ids]
 
     def tab_counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]:
+        check.an_id("user_id", user_id, UserId)
+        inboxes = check.inbox_ids(inbox_ids, InboxId)
         with self._lock:
-            return self._index.counts(user_id, inbox_ids)
+            return self._index.counts(user_id, inboxes)
 
     # ------------------------------------------------------------------ timers
 
     def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
+        now = check.an_instant("now", now)
+        check.a_limit(limit)
+        check.a_due_timer(after)
         with self._lock:
             start = 0
             if after is not None:
@@ -151,7 +167,9 @@ class MemoryStore:
     def claim_due(
         self, now: pendulum.DateTime, *, limit: int, until: pendulum.DateTime
     ) -> Sequence[DueTimer]:
-        at, claimed_until = epoch_microseconds(now), epoch_microseconds(until)
+        check.a_limit(limit)
+        at = epoch_microseconds(check.an_instant("now", now))
+        claimed_until = epoch_microseconds(check.an_instant("until", until))
         claimed: list[DueTimer] = []
         with self._lock:
             end = self._due.bisect_left((at + 1,))
@@ -166,16 +184,18 @@ class MemoryStore:
         return claimed
 
     def release(self, timers: Sequence[DueTimer]) -> None:
+        claims = check.due_timers(timers)
         with self._lock:
-            for timer in timers:
+            for timer in claims:
                 self._claims.pop((timer.conversation_id.value, timer.rule_id.value), None)
 
     # ------------------------------------------------------------------ outbox
 
     def outgoing_email(self, email_id: str) -> OutgoingEmail | None:
-        return self._outbox.get(email_id)
+        return self._outbox.get(check.text("email_id", email_id))
 
     def pending_emails(self, limit: int) -> Sequence[OutgoingEmail]:
+        check.a_limit(limit)
         with self._lock:
             pending = [email for email in self._outbox.values() if email.sent_at is None]
         pending.sort(key=lambda email: epoch_microseconds(email.created_at))  # stable: ties keep their order
@@ -184,6 +204,9 @@ class MemoryStore:
     def claim_email(
         self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
     ) -> OutgoingEmail | None:
+        check.text("email_id", email_id)
+        check.an_instant("at", at)
+        check.an_instant("until", until)
         with self._lock:
             email = self._outbox.get(email_id)
             if email is None or email.sent_at is not None:
@@ -194,6 +217,8 @@ class MemoryStore:
             return claimed
 
     def email_sent(self, email_id: str, at: pendulum.DateTime) -> None:
+        check.text("email_id", email_id)
+        check.an_instant("at", at)
         with self._lock:
             email = self._outgoing(email_id)
             if email.sent_at is None:
@@ -202,6 +227,9 @@ class MemoryStore:
                 )
 
     def email_failed(self, email_id: str, at: pendulum.DateTime, error: str) -> None:
+        check.text("email_id", email_id)
+        check.an_instant("at", at)
+        check.text("error", error)
         with self._lock:
             email = self._outgoing(email_id)
             if email.sent_at is None:
@@ -222,6 +250,7 @@ class MemoryStore:
     # ------------------------------------------------------------------ the one write
 
     def commit(self, changes: ChangeSet) -> None:
+        check.a_change_set(changes)
         with self._lock:
             self._check(changes)
             self._apply(changes)

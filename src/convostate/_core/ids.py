@@ -10,11 +10,12 @@ from typing import Any
 
 import attrs
 
-from convostate._core.validate import non_empty_text
+from convostate._core.validate import is_plain_text, non_empty_text
 
 
 def _id_text(instance: object, attribute: attrs.Attribute[str], value: Any) -> None:
-    non_empty_text(f"{type(instance).__name__}.{attribute.name}", value)
+    if not is_plain_text(value):  # inline first: an id is built for every message and every event
+        non_empty_text(f"{type(instance).__name__}.{attribute.name}", value)
 
 
 @attrs.frozen(repr=False, eq=False)

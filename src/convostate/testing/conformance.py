@@ -53,6 +53,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, Final, TypeVar, cast
 
@@ -136,6 +137,7 @@ __all__ = [
     "ConversationLogConformance",
     "DirectoryConformance",
     "OutboxConformance",
+    "PortArgumentsConformance",
     "StoreConformance",
     "TimerQueueConformance",
     "ViewsConformance",
@@ -2432,7 +2434,76 @@ class ConcurrencyConformance(_Suite):
         assert store.directory_version() == version + threads // 2
 
 
+_NAIVE: Final = datetime(2026, 3, 2, 9, 0)  # noqa: DTZ001  # naive on purpose: the store must refuse it
+_BAD_PORT_CALLS: Final[tuple[tuple[str, Callable[[Store], object]], ...]] = (
+    ("user() of text", lambda store: store.user(cast(Any, "ana"))),
+    ("user_by_email() of None", lambda store: store.user_by_email(cast(Any, None))),
+    ("inbox() of a user id", lambda store: store.inbox(cast(Any, ANA))),
+    ("contact() of None", lambda store: store.contact(cast(Any, None))),
+    ("conversation() of text", lambda store: store.conversation(cast(Any, "conv-1"))),
+    ("conversation_between() of text", lambda store: store.conversation_between(cast(Any, "c"), SUPPORT.id)),
+    ("events() of an int", lambda store: store.events(cast(Any, 1))),
+    (
+        "conversations_assigned_to() of text",
+        lambda store: store.conversations_assigned_to(cast(Any, "a"), SUPPORT.id),
+    ),
+    ("rotations() of None", lambda store: store.rotations(cast(Any, None))),
+    ("rotations() of text", lambda store: store.rotations(cast(Any, "rule"))),
+    (
+        "tab_page() of a tab given as text",
+        lambda store: store.tab_page(cast(Any, "all_open"), ANA, {SUPPORT.id}, after=None, limit=10),
+    ),
+    (
+        "tab_page() with limit 0",
+        lambda store: store.tab_page(Tab.ALL_OPEN, ANA, {SUPPORT.id}, after=None, limit=0),
+    ),
+    (
+        "tab_page() of inbox ids given as None",
+        lambda store: store.tab_page(Tab.ALL_OPEN, ANA, cast(Any, None), after=None, limit=10),
+    ),
+    (
+        "tab_page() after a cursor string",
+        lambda store: store.tab_page(Tab.ALL_OPEN, ANA, {SUPPORT.id}, after=cast(Any, "1~c"), limit=10),
+    ),
+    ("tab_counts() of inbox ids of text", lambda store: store.tab_counts(ANA, cast(Any, ["support"]))),
+    ("due() at a naive instant", lambda store: store.due(cast(Any, _NAIVE), limit=10)),
+    ("due() at text", lambda store: store.due(cast(Any, "now"), limit=10)),
+    ("due() with limit 0", lambda store: store.due(T0, limit=0)),
+    (
+        "claim_due() until a naive instant",
+        lambda store: store.claim_due(T0, limit=10, until=cast(Any, _NAIVE)),
+    ),
+    ("claim_due() with a bool limit", lambda store: store.claim_due(T0, limit=cast(Any, True), until=T0)),
+    ("release() of None", lambda store: store.release(cast(Any, None))),
+    ("outgoing_email() of None", lambda store: store.outgoing_email(cast(Any, None))),
+    ("pending_emails() with limit -1", lambda store: store.pending_emails(-1)),
+    ("claim_email() at a naive instant", lambda store: store.claim_email("e", cast(Any, _NAIVE), T0)),
+    ("email_sent() of an unknown email", lambda store: store.email_sent("email-404", T0)),
+    ("email_failed() with no error text", lambda store: store.email_failed("email-404", T0, cast(Any, None))),
+    ("commit() of None", lambda store: store.commit(cast(Any, None))),
+    ("commit() of a tuple", lambda store: store.commit(cast(Any, ((), None)))),
+)
+
+
+class PortArgumentsConformance(_Suite):
+    """Every port refuses a value of the wrong kind with :class:`~convostate.InvalidInput`, as the facade
+    does, and changes nothing: a host that calls a store directly gets the same error from every adapter
+    (the checks are in ``convostate.ports.arguments``)."""
+
+    @pytest.mark.parametrize(("what", "call"), _BAD_PORT_CALLS, ids=[what for what, _ in _BAD_PORT_CALLS])
+    def test_a_bad_argument_is_refused_and_changes_nothing(
+        self, account: Store, what: str, call: Callable[[Store], object]
+    ) -> None:
+        version, users = account.directory_version(), list(account.users())
+        with pytest.raises(InvalidInput):
+            call(account)
+        assert (account.directory_version(), list(account.users())) == (version, users), what
+        assert account.tab_counts(ANA, {SUPPORT.id})[Tab.ALL_OPEN] == TabCount(0, 0)
+        assert list(account.pending_emails(10)) == []
+
+
 class StoreConformance(
+    PortArgumentsConformance,
     DirectoryConformance,
     ConversationLogConformance,
     ViewsConformance,

@@ -1,0 +1,81 @@
+"""The checks every store runs on what it is handed, so that a host calling a port directly gets the same
+``InvalidInput`` as through the facade, instead of an ``AttributeError`` from inside one adapter and a
+database error from another.
+
+Every store adapter calls these at the top of its port methods; the conformance suites check that it does.
+They are cheap (a type test; the values themselves were checked when they were built) because the
+facade calls the ports on every action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any, TypeVar
+
+import pendulum
+
+from convostate._core.errors import InvalidInput
+from convostate._core.tabs import Tab
+from convostate._core.validate import at_least_one, aware_datetime, check_type
+from convostate._ports.changes import ChangeSet
+from convostate._ports.records import DueTimer, Position
+
+T = TypeVar("T")
+
+
+def an_id(name: str, value: object, id_type: type[T]) -> T:
+    if type(value) is id_type:
+        return value
+    return check_type(name, value, id_type, f"{id_type.__name__}('x')")
+
+
+def ids(name: str, values: object, id_type: type[T]) -> list[T]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise InvalidInput(f"{name} takes a collection of {id_type.__name__}, got {type(values).__name__}")
+    return [an_id(f"each of {name}", value, id_type) for value in values]
+
+
+def inbox_ids(values: object, id_type: type[T]) -> Collection[T]:
+    if isinstance(values, (frozenset, set)) and all(type(value) is id_type for value in values):
+        return values
+    return ids("inbox_ids", values, id_type)
+
+
+def an_instant(name: str, value: object) -> pendulum.DateTime:
+    if isinstance(value, pendulum.DateTime):
+        return aware_datetime(value)
+    raise InvalidInput(
+        f"{name} must be a timezone-aware pendulum.DateTime, got {type(value).__name__} {value!r}"
+    )
+
+
+def a_limit(value: object) -> int:
+    return at_least_one("limit", value, "100")
+
+
+def text(name: str, value: object) -> str:
+    return check_type(name, value, str, "'email-1'")
+
+
+def a_tab(value: object) -> Tab:
+    return check_type("tab", value, Tab, "Tab.ALL_OPEN")
+
+
+def a_position(value: object) -> Position | None:
+    return None if value is None else check_type("after", value, Position, "a Position from a page")
+
+
+def a_due_timer(value: object) -> DueTimer | None:
+    return None if value is None else check_type("after", value, DueTimer, "a DueTimer from due()")
+
+
+def due_timers(values: object) -> list[DueTimer]:
+    if not isinstance(values, Iterable) or isinstance(values, (str, bytes)):
+        raise InvalidInput(f"timers takes DueTimers from claim_due(), got {type(values).__name__}")
+    return [check_type("each of timers", value, DueTimer, "a DueTimer") for value in values]
+
+
+def a_change_set(value: Any) -> ChangeSet:
+    if type(value) is ChangeSet:
+        return value
+    raise InvalidInput(f"commit() takes a ChangeSet, got {type(value).__name__} {value!r}")
