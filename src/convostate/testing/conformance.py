@@ -2488,7 +2488,7 @@ _BAD_PORT_CALLS: Final[tuple[tuple[str, Callable[[Store], object]], ...]] = (
 class PortArgumentsConformance(_Suite):
     """Every port refuses a value of the wrong kind with :class:`~convostate.InvalidInput`, as the facade
     does, and changes nothing: a host that calls a store directly gets the same error from every adapter
-    (the checks are in ``convostate.ports.arguments``)."""
+    (convostate's own stores share the checks in ``convostate._ports.arguments``)."""
 
     @pytest.mark.parametrize(("what", "call"), _BAD_PORT_CALLS, ids=[what for what, _ in _BAD_PORT_CALLS])
     def test_a_bad_argument_is_refused_and_changes_nothing(
