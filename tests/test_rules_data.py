@@ -36,6 +36,9 @@ from convostate._core.rules.vocabulary import FIELDS, NO_VALUE, OPERATORS, TIME_
 from convostate.core import DecisionContext, ReceiveMessage
 from convostate.rules import (
     DEFAULT_RULES,
+    MAX_CONDITION_DEPTH,
+    MAX_RULES,
+    MAX_TEXT_LENGTH,
     REOPEN_WINDOW,
     Action,
     ActionKind,
@@ -690,7 +693,18 @@ def test_the_vocabulary_is_plain_json() -> None:
     described = vocabulary()
 
     assert json.loads(json.dumps(described)) == described
-    assert set(described) == {"fields", "operators", "triggers", "actions", "durations"}
+    assert set(described) == {"fields", "operators", "triggers", "actions", "durations", "limits"}
+
+
+def test_the_vocabulary_states_the_limits_a_document_is_held_to() -> None:
+    limits = vocabulary()["limits"]
+
+    assert limits["condition_depth"] == MAX_CONDITION_DEPTH == 32
+    assert (limits["rules"], limits["text_characters"]) == (MAX_RULES, MAX_TEXT_LENGTH)
+    days = limits["longest_duration_days"]
+    with pytest.raises(InvalidRules, match="at most 100 years"):
+        rules_from_data(_doc(trigger={"after": f"P{days + 1}D", "field": "closed_at"}))
+    assert len(rules_from_data(_doc(trigger={"after": f"P{days}D", "field": "closed_at"}))) == 1
 
 
 def test_the_vocabulary_lists_every_field_with_its_type_and_operators() -> None:

@@ -5,8 +5,6 @@ as data (JSON, TOML), and the pure engine that runs them (``handle``, ``cascade`
 from __future__ import annotations
 
 from convostate._core.rules.catalog import vocabulary as vocabulary
-from convostate._core.rules.data import MAX_DOCUMENT_LENGTH as MAX_DOCUMENT_LENGTH
-from convostate._core.rules.data import MAX_RULES as MAX_RULES
 from convostate._core.rules.data import rules_from_data as rules_from_data
 from convostate._core.rules.data import rules_from_json as rules_from_json
 from convostate._core.rules.data import rules_from_toml as rules_from_toml
@@ -32,7 +30,9 @@ from convostate._core.rules.engine import timers as timers
 from convostate._core.rules.model import LARGEST_NUMBER as LARGEST_NUMBER
 from convostate._core.rules.model import MAX_CONDITION_DEPTH as MAX_CONDITION_DEPTH
 from convostate._core.rules.model import MAX_CONDITIONS as MAX_CONDITIONS
+from convostate._core.rules.model import MAX_DOCUMENT_LENGTH as MAX_DOCUMENT_LENGTH
 from convostate._core.rules.model import MAX_ITEMS as MAX_ITEMS
+from convostate._core.rules.model import MAX_RULES as MAX_RULES
 from convostate._core.rules.model import MAX_TEXT_LENGTH as MAX_TEXT_LENGTH
 from convostate._core.rules.model import REOPEN_WINDOW as REOPEN_WINDOW
 from convostate._core.rules.model import Action as Action

@@ -19,7 +19,9 @@ from typing import Any, Final, TypeVar
 from convostate._core.rules.model import (
     MAX_CONDITION_DEPTH,
     MAX_CONDITIONS,
+    MAX_DOCUMENT_LENGTH,
     MAX_ITEMS,
+    MAX_RULES,
     Action,
     AfterTime,
     AllOf,
@@ -45,11 +47,6 @@ else:  # pragma: no cover - Python 3.10
 
 T = TypeVar("T")
 
-MAX_DOCUMENT_LENGTH: Final = 1_000_000
-"""The longest JSON or TOML document the loaders read, in characters (bytes are decoded as UTF-8 first):
-a hundred times the default rules written out, and small enough to parse in well under a second."""
-MAX_RULES: Final = 1_000
-"""How many rules one document may hold. Every rule triggered by an event is checked on that event."""
 _LONGEST_NUMBER_TEXT: Final = 20
 """JSON numbers longer than this are refused before ``int`` reads them (no number a rule may hold is
 longer): a 5,000-digit number would otherwise fail inside ``int`` or take time to convert."""

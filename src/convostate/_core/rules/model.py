@@ -28,6 +28,11 @@ from convostate._core.rules.vocabulary import (
 )
 from convostate._core.timing import CalendarDuration
 
+MAX_DOCUMENT_LENGTH: Final = 1_000_000
+"""The longest JSON or TOML document the loaders read, in characters (bytes are decoded as UTF-8 first):
+a hundred times the default rules written out, and small enough to parse in well under a second."""
+MAX_RULES: Final = 1_000
+"""How many rules one document may hold. Every rule triggered by an event is checked on that event."""
 MAX_CONDITION_DEPTH: Final = 32
 """How deeply ``all``, ``any`` and ``not`` may nest. Real rules nest two or three levels; the bound keeps
 every walk over a tree (checking, evaluating, hashing, writing it back) far from Python's recursion limit."""
