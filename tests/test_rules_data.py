@@ -36,10 +36,14 @@ from convostate._core.rules.vocabulary import FIELDS, NO_VALUE, OPERATORS, TIME_
 from convostate.core import DecisionContext, ReceiveMessage
 from convostate.rules import (
     DEFAULT_RULES,
+    MAX_CONDITION_DEPTH,
+    MAX_RULES,
+    MAX_TEXT_LENGTH,
     REOPEN_WINDOW,
     Action,
     ActionKind,
     AfterTime,
+    InvalidRules,
     Not,
     OnEvent,
     Rule,
@@ -256,10 +260,11 @@ def _doc(**changes: Any) -> dict[str, Any]:
 _ACTION_NAMES = str(sorted(kind.value for kind in ActionKind))
 _RULE_KEYS = "['actions', 'conditions', 'description', 'enabled', 'id', 'priority', 'trigger']"
 
-BAD_DOCUMENTS: list[tuple[str, object, list[str]]] = [
+BAD_DOCUMENTS: list[tuple[str, object, str, list[str]]] = [
     (
         "unknown field",
         _doc(conditions={"field": "colour", "op": "eq", "value": "red"}),
+        "rules[0].conditions.field",
         ["rule r1", "conditions", "'colour' is not a field", "'assignee_count'", "'waiting_on'"],
     ),
     (
@@ -267,176 +272,215 @@ BAD_DOCUMENTS: list[tuple[str, object, list[str]]] = [
         _doc(
             conditions={"all": [{"field": "status", "op": "eq", "value": "open"}, {"field": "x", "op": "eq"}]}
         ),
-        ["rule r1", "conditions: all[1]", "'x' is not a field"],
+        "rules[0].conditions.all[1].field",
+        ["rule r1", "rules[0].conditions.all[1].field (rule r1): ", "'x' is not a field"],
     ),
     (
         "an operator that does not apply to the field's type",
         _doc(conditions={"field": "status", "op": "gt", "value": 1}),
+        "rules[0].conditions.op",
         ["rule r1", "conditions", "'gt' does not apply to status (choice)", "['eq', 'in', 'ne', 'not_in']"],
     ),
     (
         "an unknown operator",
         _doc(conditions={"field": "assignee_count", "op": "approximately", "value": 1}),
+        "rules[0].conditions.op",
         ["rule r1", "conditions", "'approximately'", "['eq', 'gt', 'gte', 'lt', 'lte', 'ne']"],
     ),
     (
         "a value of the wrong type",
         _doc(conditions={"field": "assignee_count", "op": "gt", "value": "3"}),
-        ["rule r1", "conditions", "assignee_count gt: value", "expected number", "'3'"],
+        "rules[0].conditions.value",
+        ["rule r1", "conditions", "assignee_count gt: expected number", "expected number", "'3'"],
     ),
     (
         "a boolean where a number belongs",
         _doc(conditions={"field": "assignee_count", "op": "eq", "value": True}),
-        ["rule r1", "assignee_count eq: value", "expected number, got True"],
+        "rules[0].conditions.value",
+        ["rule r1", "assignee_count eq: expected number", "expected number, got True"],
     ),
     (
         "a choice that is not one of the field's",
         _doc(conditions={"field": "waiting_on", "op": "eq", "value": "agent"}),
-        ["rule r1", "waiting_on eq: value", "'agent' is not one of ['team', 'contact', 'nobody']"],
+        "rules[0].conditions.value",
+        ["rule r1", "waiting_on eq: ", "'agent' is not one of ['team', 'contact', 'nobody']"],
     ),
     (
         "a value for an operator that takes none",
         _doc(conditions={"field": "closed_at", "op": "is_set", "value": True}),
-        ["rule r1", "closed_at is_set: value", "is_set takes no value"],
+        "rules[0].conditions.value",
+        ["rule r1", "closed_at is_set: ", "is_set takes no value"],
     ),
     (
         "a text where a list belongs",
         _doc(conditions={"field": "status", "op": "in", "value": "open"}),
-        ["rule r1", "status in: value", "expected a list of text"],
+        "rules[0].conditions.value",
+        ["rule r1", "status in: ", "expected a list of at most 1,000 texts"],
     ),
     (
         "an unknown action",
         _doc(actions=[{"do": "explode"}]),
+        "rules[0].actions[0].do",
         ["rule r1", "actions[0]", "'explode' is not an action", _ACTION_NAMES],
     ),
     (
         "an action with a missing parameter",
         _doc(actions=[{"do": "close"}, {"do": "assign"}]),
+        "rules[0].actions[1]",
         ["rule r1", "actions[1]", "action assign takes user (a user id); got nothing"],
     ),
     (
         "an action with an extra parameter",
         _doc(actions=[{"do": "close", "user": "ana"}]),
+        "rules[0].actions[0]",
         ["rule r1", "actions[0]", "action close takes nothing; got ['user']"],
     ),
     (
         "an action with an unknown key",
         _doc(actions=[{"do": "close", "at": "noon"}]),
+        "rules[0].actions[0]",
         ["rule r1", "actions[0]", "unknown ['at']", "['do', 'for', 'user', 'users']"],
     ),
     (
         "round-robin users that are not a list",
         _doc(actions=[{"do": "assign_round_robin", "users": "ana"}]),
-        ["rule r1", "actions[0]", "users must be a list of user ids"],
+        "rules[0].actions[0].users",
+        ["rule r1", "actions[0]", "must be a list of user ids"],
     ),
     (
         "a bad duration in a trigger",
         _doc(trigger={"after": "24 hours", "field": "last_outbound_at"}),
+        "rules[0].trigger.after",
         ["rule r1", "trigger", "'24 hours' is not an ISO 8601 duration", "'P1W'", "'PT48H'"],
     ),
     (
         "a bad duration in an action",
         _doc(actions=[{"do": "snooze", "for": "tomorrow"}]),
-        ["rule r1", "actions[0]", "snooze: for", "'tomorrow' is not an ISO 8601 duration"],
+        "rules[0].actions[0].for",
+        ["rule r1", "actions[0]", "actions[0].for (rule r1)", "'tomorrow' is not an ISO 8601 duration"],
     ),
     (
         "a negative duration in a condition",
         _doc(conditions={"field": "closed_at", "op": "within", "value": "P-1D"}),
-        ["rule r1", "closed_at within: value", "'P-1D' is not an ISO 8601 duration"],
+        "rules[0].conditions.value",
+        ["rule r1", "closed_at within: ", "'P-1D' is not an ISO 8601 duration"],
     ),
     (
         "an unknown trigger event",
         _doc(trigger={"event": "MessageDeleted"}),
+        "rules[0].trigger.event",
         ["rule r1", "trigger", "'MessageDeleted' is not an event", "'MessageReceived'", "'Closed'"],
     ),
     (
         "a field that is not a time in after",
         _doc(trigger={"after": "P1D", "field": "status"}),
+        "rules[0].trigger.field",
         ["rule r1", "trigger", "'status' is not a time field", str(list(TIME_FIELDS))],
     ),
     (
         "a trigger with both event and after",
         _doc(trigger={"event": "Closed", "after": "P1D", "field": "closed_at"}),
+        "rules[0].trigger",
         ["rule r1", "trigger", "unknown ['after', 'field']", "['event']"],
     ),
     (
         "duplicate ids",
         {"rules": [_rule(), _rule(priority=2)]},
-        ["rule ids must be unique", "['r1']"],
+        "rules[1].id",
+        ["rule ids must be unique", "'r1' is also the id of rules[0]"],
     ),
     (
         "a missing id",
         {"rules": [_rule(id="ok"), {"trigger": {"event": "Closed"}, "actions": [{"do": "reopen"}]}]},
-        ["rule #2", "missing ['id']", _RULE_KEYS],
+        "rules[1]",
+        ["rules[1]: missing", "missing ['id']", _RULE_KEYS],
     ),
     (
         "an id that is not text",
         {"rules": [_rule(id=7)]},
-        ["rule 7", "id must be non-empty text, got 7"],
+        "rules[0].id",
+        ["rules[0].id: ", "must be non-empty text, got 7"],
     ),
     (
         "an unknown key in a rule",
         _doc(colour="red"),
+        "rules[0]",
         ["rule r1", "unknown ['colour']", _RULE_KEYS],
     ),
     (
         "a missing trigger",
         {"rules": [{"id": "r1", "actions": [{"do": "close"}]}]},
+        "rules[0]",
         ["rule r1", "missing ['trigger']"],
     ),
     (
         "an unknown top-level key",
         {"rules": [_rule()], "version": 2},
+        "",
         ['{"rules": [ ... ]}', 'one key, "rules", a list'],
     ),
     (
         "rules that are not a list",
         {"rules": _rule()},
+        "",
         ['{"rules": [ ... ]}', "a list"],
     ),
     (
         "a document that is a list",
         [_rule()],
+        "",
         ['{"rules": [ ... ]}'],
     ),
     (
         "a rule that is not an object",
         {"rules": ["close"]},
-        ["rule #1", "must be an object", _RULE_KEYS],
+        "rules[0]",
+        ["rules[0]: ", "must be an object", _RULE_KEYS],
     ),
     (
         "no actions",
         _doc(actions=[]),
-        ["rule r1", "actions must be a list of one or more actions"],
+        "rules[0].actions",
+        ["rule r1", "must be a list of one or more actions"],
     ),
     (
         "not with a list",
         _doc(conditions={"not": [{"field": "status", "op": "eq", "value": "open"}]}),
-        ["rule r1", "conditions: not", "a condition must be an object with ['field', 'op', 'value']"],
+        "rules[0].conditions.not",
+        [
+            "rule r1",
+            "rules[0].conditions.not (rule r1)",
+            'must be a condition {"field": ..., "op": ..., "value": ...}',
+        ],
     ),
     (
         "all with an object",
         _doc(conditions={"all": {"field": "status", "op": "eq", "value": "open"}}),
-        ["rule r1", "conditions", "all takes a list of conditions"],
+        "rules[0].conditions.all",
+        ["rule r1", "conditions", "must be a list of conditions"],
     ),
     (
         "a condition with no op",
         _doc(conditions={"field": "status", "value": "open"}),
+        "rules[0].conditions",
         ["rule r1", "conditions", "missing ['op']", "['field', 'op', 'value']"],
     ),
     (
         "a priority that is not a whole number",
         _doc(priority="high"),
-        ["rule r1: priority: must be a whole number", "got 'high'"],
+        "rules[0].priority",
+        ["rules[0].priority (rule r1): must be a whole number", "got 'high'"],
     ),
     (
         "a fractional priority",
         _doc(priority=1.5),
-        ["rule r1: priority: must be a whole number", "got 1.5"],
+        "rules[0].priority",
+        ["rules[0].priority (rule r1): must be a whole number", "got 1.5"],
     ),
     (
         "enabled that is not a boolean",
         _doc(enabled="yes"),
+        "rules[0].enabled",
         ["rule r1", "enabled", "must be true or false, got 'yes'"],
     ),
     (
@@ -445,20 +489,25 @@ BAD_DOCUMENTS: list[tuple[str, object, list[str]]] = [
             trigger={"after": "PT1H", "field": "last_inbound_at"},
             actions=[{"do": "mark_read", "user": "everyone"}],
         ),
+        "rules[0]",
         ["rule r1", "a time rule must change something it depends on", "['last_inbound_at']", "['unread']"],
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("document", "expected"), [(d, e) for _, d, e in BAD_DOCUMENTS], ids=[n for n, _, _ in BAD_DOCUMENTS]
+    ("document", "path", "expected"),
+    [(d, p, e) for _, d, p, e in BAD_DOCUMENTS],
+    ids=[n for n, _, _, _ in BAD_DOCUMENTS],
 )
 def test_a_bad_document_is_refused_with_a_message_that_says_where_and_what_is_allowed(
-    document: object, expected: list[str]
+    document: object, path: str, expected: list[str]
 ) -> None:
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(InvalidRules) as raised:
         rules_from_json(json.dumps(document))
 
+    assert raised.value.path == path
+    assert str(raised.value).startswith(path)
     for fragment in expected:
         assert fragment in str(raised.value), (fragment, str(raised.value))
 
@@ -494,7 +543,7 @@ def test_text_that_is_not_a_json_rules_document_is_refused(text: str, expected: 
             "[[rules]]\nid = 'r1'\ntrigger = { after = 'P1D', field = 'closed_at' }\n"
             "actions = [{ do = 'reopen' }]\n"
             "conditions = { field = 'closed_at', op = 'is_set', value = 1979-05-27 }\n",
-            "closed_at is_set: value",
+            "rules[0].conditions.value (rule r1): closed_at is_set: is_set takes no value, got datetime.date",
         ),
     ],
 )
@@ -508,7 +557,7 @@ def test_a_bad_toml_document_is_refused(text: str, expected: str) -> None:
 def test_an_error_in_the_third_rule_names_it() -> None:
     document = {"rules": [_rule(id="a"), _rule(id="b"), _rule(id="c", actions=[{"do": "star", "users": []}])]}
 
-    with pytest.raises(InvalidInput, match=r"^rule c: actions\[0\]: action star takes user"):
+    with pytest.raises(InvalidRules, match=r"^rules\[2\]\.actions\[0\] \(rule c\): action star takes user"):
         rules_from_data(document)
 
 
@@ -521,7 +570,7 @@ def test_building_a_bad_rule_in_code_is_refused_too() -> None:
         AfterTime("status", "P1D")
     with pytest.raises(InvalidInput, match="action close takes nothing"):
         Action(ActionKind.CLOSE, user="ana")
-    with pytest.raises(InvalidInput, match="rule r: priority must be a whole number"):
+    with pytest.raises(InvalidRules, match=r"^rule r\.priority: must be a whole number"):
         Rule("r", OnEvent("Closed"), (Action.reopen(),), priority="1")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match=r"repeated: \['r'\]"):
         RuleSet((Rule("r", OnEvent("Closed"), (Action.reopen(),)),) * 2)
@@ -644,7 +693,18 @@ def test_the_vocabulary_is_plain_json() -> None:
     described = vocabulary()
 
     assert json.loads(json.dumps(described)) == described
-    assert set(described) == {"fields", "operators", "triggers", "actions", "durations"}
+    assert set(described) == {"fields", "operators", "triggers", "actions", "durations", "limits"}
+
+
+def test_the_vocabulary_states_the_limits_a_document_is_held_to() -> None:
+    limits = vocabulary()["limits"]
+
+    assert limits["condition_depth"] == MAX_CONDITION_DEPTH == 32
+    assert (limits["rules"], limits["text_characters"]) == (MAX_RULES, MAX_TEXT_LENGTH)
+    days = limits["longest_duration_days"]
+    with pytest.raises(InvalidRules, match="at most 100 years"):
+        rules_from_data(_doc(trigger={"after": f"P{days + 1}D", "field": "closed_at"}))
+    assert len(rules_from_data(_doc(trigger={"after": f"P{days}D", "field": "closed_at"}))) == 1
 
 
 def test_the_vocabulary_lists_every_field_with_its_type_and_operators() -> None:

@@ -27,12 +27,20 @@ from convostate._core.rules.engine import explain as explain
 from convostate._core.rules.engine import fire_timer as fire_timer
 from convostate._core.rules.engine import handle as handle
 from convostate._core.rules.engine import timers as timers
+from convostate._core.rules.model import LARGEST_NUMBER as LARGEST_NUMBER
+from convostate._core.rules.model import MAX_CONDITION_DEPTH as MAX_CONDITION_DEPTH
+from convostate._core.rules.model import MAX_CONDITIONS as MAX_CONDITIONS
+from convostate._core.rules.model import MAX_DOCUMENT_LENGTH as MAX_DOCUMENT_LENGTH
+from convostate._core.rules.model import MAX_ITEMS as MAX_ITEMS
+from convostate._core.rules.model import MAX_RULES as MAX_RULES
+from convostate._core.rules.model import MAX_TEXT_LENGTH as MAX_TEXT_LENGTH
 from convostate._core.rules.model import REOPEN_WINDOW as REOPEN_WINDOW
 from convostate._core.rules.model import Action as Action
 from convostate._core.rules.model import AfterTime as AfterTime
 from convostate._core.rules.model import AllOf as AllOf
 from convostate._core.rules.model import AnyOf as AnyOf
 from convostate._core.rules.model import Condition as Condition
+from convostate._core.rules.model import InvalidRules as InvalidRules
 from convostate._core.rules.model import Not as Not
 from convostate._core.rules.model import OnEvent as OnEvent
 from convostate._core.rules.model import Rule as Rule
@@ -44,6 +52,13 @@ from convostate._core.rules.vocabulary import ActionKind as ActionKind
 
 __all__ = [
     "DEFAULT_RULES",
+    "LARGEST_NUMBER",
+    "MAX_CONDITIONS",
+    "MAX_CONDITION_DEPTH",
+    "MAX_DOCUMENT_LENGTH",
+    "MAX_ITEMS",
+    "MAX_RULES",
+    "MAX_TEXT_LENGTH",
     "REOPEN_ON_INBOUND",
     "REOPEN_WINDOW",
     "UNASSIGN_AFTER_WINDOW",
@@ -57,6 +72,7 @@ __all__ = [
     "AssignNextInRotation",
     "Condition",
     "Handled",
+    "InvalidRules",
     "Not",
     "OnEvent",
     "OpenLinkedConversation",

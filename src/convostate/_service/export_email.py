@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from email.errors import MessageError
 from email.headerregistry import Address
@@ -54,8 +55,9 @@ def email_address(name: str, value: object) -> Address:
 
 
 def one_line(text: str) -> str:
-    """``text`` with every run of white space (line breaks included) as one space, for a header."""
-    return " ".join(text.split())
+    """``text`` with every run of white space (line breaks included) as one space, for a header; what no
+    UTF-8 header can carry is shown as U+FFFD (see ``_writable``)."""
+    return " ".join(_writable(text).split())
 
 
 def contact_label(name: str, phone: str | None, email: str | None, fallback: str) -> str:
@@ -68,8 +70,9 @@ def conversation_csv(events: Iterable[Event], *, timezone: str, author: Callable
     ``MessageReceived`` or ``MessageSent`` event, in the order they were recorded (oldest first).
 
     ``sent_at`` is ISO 8601 in ``timezone``; ``author`` names who wrote a message (a user's or contact's
-    name, a rule's id). Bodies keep their line breaks (quoted, as CSV does); a cell that starts like a
-    formula gets a leading apostrophe, and a NUL becomes U+FFFD (see ``_inert``).
+    name, a rule's id). Bodies keep their line breaks (quoted, as CSV does); a cell that a spreadsheet
+    would read as a formula gets a leading apostrophe, and a NUL or a lone surrogate becomes U+FFFD (see
+    ``_inert``).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # the csv module's default: comma, double quotes, CRLF (RFC 4180)
@@ -83,25 +86,70 @@ def conversation_csv(events: Iterable[Event], *, timezone: str, author: Callable
                     message.direction.value,
                     _inert(author(message.author)),
                     _inert(message.body),
-                    message.id.value,
+                    _inert(message.id.value),
                     _inert(message.external_id or ""),
                 )
             )
     return buffer.getvalue()
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS: Final = frozenset("=+-@")
+"""What starts a formula in a spreadsheet (OWASP's CSV injection list, with tab and carriage return,
+which are checked as the first character of a cell). A character that folds to one of these under NFKC
+(full-width U+FF1D, small U+FE62, superscript U+207C) starts one too: spreadsheets fold them."""
+_IGNORED_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
+"""Characters a spreadsheet may skip before it looks for a formula: control characters (NUL, tab, line
+breaks), format characters (zero-width space and joiners, the byte-order mark, direction marks) and
+every kind of space (NBSP, ideographic space, line and paragraph separators)."""
+_REPLACEMENT: Final = "\ufffd"
+_GUARD: Final = "'"
+
+
+def _writable(text: str) -> str:
+    """``text`` with what a UTF-8 file cannot hold as U+FFFD, the replacement character: NUL (which the csv
+    module refuses before Python 3.12) and lone surrogates (which a JSON webhook can deliver as
+    ``\\ud800``, and which UTF-8 cannot encode). A surrogate pair is joined into its character."""
+    if "\0" in text:
+        text = text.replace("\0", _REPLACEMENT)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def starts_like_a_formula(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as a formula, once it has skipped what it skips (see
+    ``_IGNORED_CATEGORIES``, and U+FFFD, which stands for a NUL here) and folded the first character it
+    reads (NFKC). Checked character by character with the running Python's Unicode tables, so a newer
+    Python's new spaces or look-alikes are covered without a list to update."""
+    if text.startswith(("\t", "\r")):
+        return True
+    for char in text:
+        if char == _REPLACEMENT or unicodedata.category(char) in _IGNORED_CATEGORIES:
+            continue
+        return unicodedata.normalize("NFKC", char)[:1] in FORMULA_STARTS
+    return False
 
 
 def _inert(text: str) -> str:
     """Text a spreadsheet will show rather than run: contacts write these cells, and a cell that starts like
-    a formula (``=HYPERLINK(...)``) would be evaluated when an agent opens the export. A leading apostrophe
-    is the usual guard (OWASP's advice for CSV injection). A NUL character, which a JSON webhook can carry
-    but a CSV file cannot (the csv module refuses it before Python 3.12), is shown as U+FFFD, the
-    replacement character; the text is otherwise exactly as written."""
-    if "\0" in text:
-        text = text.replace("\0", "\ufffd")
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+    a formula (``=HYPERLINK(...)``, also after spaces, a NUL or a zero-width space, or as a full-width
+    U+FF1D) would be evaluated when an agent opens the export. A leading apostrophe is OWASP's guard for
+    CSV injection. A cell that already starts with apostrophes followed by such text gets one more, so the
+    guard can be undone exactly (``restored``); the text is otherwise as written, but for ``_writable``."""
+    text = _writable(text)
+    if text[:1].isalnum():
+        return text  # the commonest case: no formula starts with a letter or a digit
+    return _GUARD + text if starts_like_a_formula(text.lstrip(_GUARD)) else text
+
+
+def restored(cell: str) -> str:
+    """The text of a cell as convostate wrote it, without its guard: the inverse of the apostrophe
+    ``_inert`` adds (docs/export.md)."""
+    unguarded = cell[1:]
+    return unguarded if cell.startswith(_GUARD) and starts_like_a_formula(unguarded.lstrip(_GUARD)) else cell
 
 
 def message_id(export_id: str, sender: Address) -> str:

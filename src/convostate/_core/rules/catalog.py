@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from convostate._core.rules.model import EVENT_TYPES, REOPEN_WINDOW
+from convostate._core.rules.model import (
+    EVENT_TYPES,
+    LARGEST_NUMBER,
+    MAX_CONDITION_DEPTH,
+    MAX_CONDITIONS,
+    MAX_DOCUMENT_LENGTH,
+    MAX_ITEMS,
+    MAX_RULES,
+    MAX_TEXT_LENGTH,
+    REOPEN_WINDOW,
+)
 from convostate._core.rules.vocabulary import ACTIONS, FIELDS, NO_VALUE, OPERATORS, TIME_FIELDS
+from convostate._core.timing import LONGEST_DURATION_DAYS
 
 
 def vocabulary() -> dict[str, Any]:
@@ -53,4 +64,15 @@ def vocabulary() -> dict[str, Any]:
             for spec in ACTIONS.values()
         ],
         "durations": f"ISO 8601 (P1W, P2D, PT48H), or {REOPEN_WINDOW!r} for the account's reopen window",
+        # What a document may hold (docs/errors.md, "Limits"), so that an editor can say so before saving.
+        "limits": {
+            "document_characters": MAX_DOCUMENT_LENGTH,
+            "rules": MAX_RULES,
+            "condition_depth": MAX_CONDITION_DEPTH,
+            "conditions_per_rule": MAX_CONDITIONS,
+            "items_per_list": MAX_ITEMS,
+            "text_characters": MAX_TEXT_LENGTH,
+            "largest_number": LARGEST_NUMBER,
+            "longest_duration_days": LONGEST_DURATION_DAYS,  # a year counts as 366 days, a month as 31
+        },
     }

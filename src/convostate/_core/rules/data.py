@@ -1,8 +1,11 @@
 """Rules as data: JSON and TOML documents, read and written in one schema (docs/rules.md).
 
-Reading checks every key against the vocabulary and says, for a mistake, which rule, which field and what
-is allowed. Data only ever names things the vocabulary defines: nothing in a document is evaluated,
-imported or executed.
+Reading checks every key against the vocabulary and says, for a mistake, where it is (a path such as
+``rules[2].conditions.all[0].value``), which rule and what is allowed. Any input at all either loads or
+raises :class:`InvalidRules`: a document is often typed by a person or sent through a settings page, so a
+malformed, hostile or merely enormous one must be refused as bad input, never crash with Python's own
+exceptions or wedge the engine later. Data only ever names things the vocabulary defines: nothing in a
+document is evaluated, imported or executed.
 """
 
 from __future__ import annotations
@@ -11,21 +14,29 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
-from convostate._core.errors import InvalidInput
 from convostate._core.rules.model import (
+    MAX_CONDITION_DEPTH,
+    MAX_CONDITIONS,
+    MAX_DOCUMENT_LENGTH,
+    MAX_ITEMS,
+    MAX_RULES,
     Action,
     AfterTime,
     AllOf,
     AnyOf,
     Condition,
     ConditionTree,
+    InvalidRules,
     Not,
     OnEvent,
     Rule,
     RuleSet,
     Trigger,
+    checked_number,
+    checked_text,
+    shown,
 )
 from convostate._core.rules.vocabulary import ActionKind
 
@@ -35,40 +46,62 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 T = TypeVar("T")
+
+_LONGEST_NUMBER_TEXT: Final = 20
+"""JSON numbers longer than this are refused before ``int`` reads them (no number a rule may hold is
+longer): a 5,000-digit number would otherwise fail inside ``int`` or take time to convert."""
+
 _RULE_KEYS = {"id", "description", "priority", "enabled", "trigger", "conditions", "actions"}
+_ACTION_KINDS = {kind.value: kind for kind in ActionKind}
 
 
-def rules_from_json(text: str) -> RuleSet:
-    """Read rules from a JSON document: ``{"rules": [{"id": ..., "trigger": ..., ...}]}``."""
-    try:
-        document = json.loads(text)
-    except (TypeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"not a JSON document: {error}") from error
-    return rules_from_data(document)
+def rules_from_json(text: str | bytes) -> RuleSet:
+    """Read rules from a JSON document: ``{"rules": [{"id": ..., "trigger": ..., ...}]}``.
+
+    Strict JSON: ``NaN``, ``Infinity`` and a key repeated in one object (which JSON readers keep only the
+    last of, silently) are refused, and so is a document past MAX_DOCUMENT_LENGTH."""
+    return rules_from_data(_parsed("JSON", text, _json))
 
 
-def rules_from_toml(text: str) -> RuleSet:
+def rules_from_toml(text: str | bytes) -> RuleSet:
     """Read rules from a TOML document with one ``[[rules]]`` table per rule."""
-    try:
-        document = tomllib.loads(text)
-    except (TypeError, tomllib.TOMLDecodeError) as error:
-        raise InvalidInput(f"not a TOML document: {error}") from error
-    return rules_from_data(document)
+    return rules_from_data(_parsed("TOML", text, tomllib.loads))
 
 
 def rules_from_data(document: object) -> RuleSet:
-    """Read rules from parsed JSON or TOML (dicts, lists, strings, numbers, booleans)."""
+    """Read rules from parsed JSON or TOML (dicts, lists, strings, numbers, booleans).
+
+    Raises:
+        InvalidRules: for anything that is not a rules document within the limits (docs/errors.md), with
+            the path of the first mistake.
+    """
     shape = 'a rules document is {"rules": [ ... ]}: an object with one key, "rules", a list'
     if not isinstance(document, Mapping) or not isinstance(document.get("rules"), list):
-        raise InvalidInput(shape)
-    unknown = sorted(str(key) for key in document if key != "rules")
-    if unknown:
-        raise InvalidInput(f"unknown top-level keys {unknown}; {shape}")
-    rules = []
-    for number, entry in enumerate(document["rules"], start=1):
-        name = entry.get("id", f"#{number}") if isinstance(entry, Mapping) else f"#{number}"
-        rules.append(_at(f"rule {name}", _rule, entry))
-    return _at("rules", RuleSet, rules)
+        raise InvalidRules(f"{shape}; got {shown(document)}")
+    _object("", document, {"rules"}, hint=shape)
+    entries = document["rules"]
+    if len(entries) > MAX_RULES:
+        raise InvalidRules(
+            f"a document may hold at most {MAX_RULES:,} rules, got {len(entries):,}; split it", "rules"
+        )
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for number, entry in enumerate(entries):
+        where = f"rules[{number}]"
+        name = _name_of(entry)
+        try:
+            rule = _rule(where, entry)
+        except InvalidRules as error:
+            raise InvalidRules(error.problem, error.path, rule=name) from None
+        first = seen.setdefault(rule.id.value, number)
+        if first != number:
+            raise InvalidRules(
+                f"rule ids must be unique; {shown(rule.id.value)} is also the id of rules[{first}]",
+                f"{where}.id",
+                rule=name,
+            )
+        rules.append(rule)
+    return RuleSet(rules)
 
 
 def rules_to_data(rules: RuleSet) -> dict[str, Any]:
@@ -80,95 +113,213 @@ def rules_to_json(rules: RuleSet) -> str:
     return json.dumps(rules_to_data(rules), indent=2, ensure_ascii=False)
 
 
-def _at(where: str, build: Callable[..., T], *args: Any) -> T:
-    """Call ``build(*args)``, saying ``where`` in the message of any InvalidInput it raises."""
+# ---------------------------------------------------------------- reading text
+
+
+class _RepeatedKeys(dict[str, Any]):
+    """A JSON object with a key given twice: kept (with the last value, as JSON readers do) so that the
+    walk over the document can refuse it with its path, which the parser's hook does not know."""
+
+    repeated: str = ""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    repeated, seen = _RepeatedKeys(found), set()
+    for key, _ in pairs:
+        if key in seen:
+            repeated.repeated = key
+            break
+        seen.add(key)
+    return repeated
+
+
+def _number(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > _LONGEST_NUMBER_TEXT:
+        raise ValueError(f"the number {text[:12]}... has {digits:,} digits; rules hold numbers of at most 16")
+    return int(text)
+
+
+def _constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number; rules hold whole numbers")
+
+
+def _json(text: str) -> object:
+    return json.loads(text, object_pairs_hook=_pairs, parse_int=_number, parse_constant=_constant)
+
+
+def _parsed(kind: str, text: object, parse: Callable[[str], object]) -> object:
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidRules(
+                f"not a {kind} document: bytes {error.start} to {error.end} are not UTF-8; save the file as "
+                "UTF-8 or pass it as text"
+            ) from None
+    if not isinstance(text, str):
+        raise InvalidRules(f"a {kind} document is text (str or UTF-8 bytes), got {shown(text)}")
+    if len(text) > MAX_DOCUMENT_LENGTH:
+        raise InvalidRules(
+            f"a {kind} document may be at most {MAX_DOCUMENT_LENGTH:,} characters, got {len(text):,}; "
+            "split the rules over several documents"
+        )
     try:
-        return build(*args)
-    except InvalidInput as error:
-        raise InvalidInput(f"{where}: {error}") from None
+        return parse(text)
+    except RecursionError:
+        raise InvalidRules(
+            f"not a {kind} document that convostate reads: it nests too deeply (conditions may nest "
+            f"{MAX_CONDITION_DEPTH} levels)"
+        ) from None
+    except ValueError as error:  # JSONDecodeError, TOMLDecodeError, a number too long for int()
+        raise InvalidRules(f"not a {kind} document: {str(error)[:300]}") from None
 
 
-def _keys(
-    where: str, entry: object, required: AbstractSet[str], optional: AbstractSet[str] = frozenset()
+# ---------------------------------------------------------------- reading data
+
+
+def _name_of(entry: object) -> str | None:
+    """The rule's id for messages, when it is one."""
+    if isinstance(entry, Mapping):
+        name = entry.get("id")
+        if isinstance(name, str) and name.strip():
+            return shown(name) if len(name) > 60 or not name.isprintable() else name
+    return None
+
+
+def _object(
+    where: str,
+    entry: object,
+    required: AbstractSet[str],
+    optional: AbstractSet[str] = frozenset(),
+    *,
+    hint: str = "",
 ) -> Mapping[str, Any]:
+    """``entry`` as an object with exactly the ``required`` keys and some of the ``optional`` ones."""
+    allowed = sorted(required | optional)
+    hint = hint or f"it takes {allowed}"
     if not isinstance(entry, Mapping):
-        raise InvalidInput(f"{where} must be an object with {sorted(required | optional)}, got {entry!r}")
+        raise InvalidRules(f"must be an object with {allowed}, got {shown(entry)}", where)
+    if isinstance(entry, _RepeatedKeys):
+        raise InvalidRules(f"the key {entry.repeated!r} is given twice; give each key once", where)
+    strays = [key for key in entry if not isinstance(key, str)]
+    if strays:
+        raise InvalidRules(f"keys are text, got {shown(strays[0])}; {hint}", where)
     missing, unknown = required - entry.keys(), entry.keys() - required - optional
     if missing or unknown:
-        problems = [f"missing {sorted(missing)}"] * bool(missing) + [f"unknown {sorted(unknown)}"] * bool(
+        shown_unknown = shown(sorted(unknown)[:5]) + (
+            f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+        )
+        problems = [f"missing {sorted(missing)}"] * bool(missing) + [f"unknown {shown_unknown}"] * bool(
             unknown
         )
-        raise InvalidInput(f"{where}: {' and '.join(problems)}; it takes {sorted(required | optional)}")
+        raise InvalidRules(f"{' and '.join(problems)}; {hint}", where)
     return entry
 
 
-def _rule(entry: object) -> Rule:
-    data = _keys("the rule", entry, {"id", "trigger", "actions"}, _RULE_KEYS - {"id", "trigger", "actions"})
-    actions = data["actions"]
-    if not isinstance(actions, list) or not actions:
-        raise InvalidInput("actions must be a list of one or more actions")
-    return Rule(
-        _at("id", _text, "id", data["id"]),
-        _at("trigger", _trigger, data["trigger"]),
-        tuple(_at(f"actions[{n}]", _action, action) for n, action in enumerate(actions)),
-        _at("conditions", _conditions, data.get("conditions", {"all": []})),
-        priority=_at("priority", _whole_number, data.get("priority", 0)),
-        enabled=_at("enabled", _bool, data.get("enabled", True)),
-        description=_at("description", _text, "description", data.get("description", ""), True),
+def _list(where: str, value: object, what: str, *, empty: bool = True) -> list[Any]:
+    if not isinstance(value, list | tuple) or len(value) > MAX_ITEMS or (not empty and not value):
+        size = "" if empty else "one or more "
+        raise InvalidRules(
+            f"must be a list of {size}{what} (at most {MAX_ITEMS:,}), got {shown(value)}", where
+        )
+    return list(value)
+
+
+def _built(where: str, build: Callable[..., T], *args: Any) -> T:
+    """``build(*args)``: a refusal by the model (which names only its own field) is moved to ``where``."""
+    try:
+        return build(*args)
+    except InvalidRules as error:
+        raise InvalidRules(error.problem, f"{where}.{error.field}" if error.field else where) from None
+
+
+def _rule(where: str, entry: object) -> Rule:
+    data = _object(where, entry, {"id", "trigger", "actions"}, _RULE_KEYS - {"id", "trigger", "actions"})
+    actions = _list(f"{where}.actions", data["actions"], "actions", empty=False)
+    count = [0]
+    return _built(
+        where,
+        Rule,
+        checked_text(f"{where}.id", data["id"]),
+        _trigger(f"{where}.trigger", data["trigger"]),
+        tuple(_action(f"{where}.actions[{n}]", action) for n, action in enumerate(actions)),
+        _conditions(f"{where}.conditions", data.get("conditions", {"all": []}), 1, count),
+        checked_number(f"{where}.priority", data.get("priority", 0), "higher runs first"),
+        _bool(f"{where}.enabled", data.get("enabled", True)),
+        checked_text(f"{where}.description", data.get("description", ""), empty=True),
     )
 
 
-def _trigger(entry: object) -> Trigger:
+def _trigger(where: str, entry: object) -> Trigger:
     if isinstance(entry, Mapping) and "event" in entry:
-        data = _keys("trigger", entry, {"event"})
-        return OnEvent(_text("event", data["event"]))
-    data = _keys("trigger", entry, {"after", "field"})
-    return AfterTime(_text("field", data["field"]), data["after"])
+        data = _object(where, entry, {"event"})
+        return _built(where, OnEvent, checked_text(f"{where}.event", data["event"]))
+    data = _object(where, entry, {"after", "field"}, hint="it takes ['event'], or ['after', 'field']")
+    return _built(where, AfterTime, checked_text(f"{where}.field", data["field"]), data["after"])
 
 
-def _conditions(entry: object) -> ConditionTree:
+def _conditions(where: str, entry: object, depth: int, count: list[int]) -> ConditionTree:
+    """One node of a condition tree. Recursive, but refused past MAX_CONDITION_DEPTH before it recurses
+    further, and past MAX_CONDITIONS nodes in all (``count``), however the data nests or shares."""
+    count[0] += 1
+    if depth > MAX_CONDITION_DEPTH or count[0] > MAX_CONDITIONS:
+        raise InvalidRules(
+            f"a rule's conditions may nest at most {MAX_CONDITION_DEPTH} levels and hold at most "
+            f"{MAX_CONDITIONS:,} conditions; split the rule in two",
+            where,
+        )
     if isinstance(entry, Mapping) and len(entry) == 1 and next(iter(entry)) in ("all", "any", "not"):
+        _object(where, entry, set(entry))  # a repeated key
         ((key, value),) = entry.items()
         if key == "not":
-            return Not(_at("not", _conditions, value))
-        if not isinstance(value, list):
-            raise InvalidInput(f"{key} takes a list of conditions, got {value!r}")
-        children = tuple(_at(f"{key}[{n}]", _conditions, child) for n, child in enumerate(value))
-        return AllOf(children) if key == "all" else AnyOf(children)
-    data = _keys("a condition", entry, {"field", "op"}, {"value"})
-    return Condition(_text("field", data["field"]), _text("op", data["op"]), data.get("value"))
+            return Not(_conditions(f"{where}.not", value, depth + 1, count))
+        children = _list(f"{where}.{key}", value, "conditions")
+        trees = tuple(
+            _conditions(f"{where}.{key}[{n}]", child, depth + 1, count) for n, child in enumerate(children)
+        )
+        return AllOf(trees) if key == "all" else AnyOf(trees)
+    if not isinstance(entry, Mapping):
+        raise InvalidRules(
+            'must be a condition {"field": ..., "op": ..., "value": ...}, or {"all": [...]}, {"any": [...]} '
+            f'or {{"not": {{...}}}}, got {shown(entry)}',
+            where,
+        )
+    data = _object(
+        where,
+        entry,
+        {"field", "op"},
+        {"value"},
+        hint="it takes ['field', 'op', 'value'], or one of ['all', 'any', 'not']",
+    )
+    field = checked_text(f"{where}.field", data["field"])
+    op = checked_text(f"{where}.op", data["op"])
+    return _built(where, Condition, field, op, data.get("value"))
 
 
-def _action(entry: object) -> Action:
-    data = _keys("an action", entry, {"do"}, {"user", "users", "for"})
-    kinds = {kind.value: kind for kind in ActionKind}
-    kind = kinds.get(data["do"])
+def _action(where: str, entry: object) -> Action:
+    data = _object(where, entry, {"do"}, {"user", "users", "for"})
+    kind = _ACTION_KINDS.get(data["do"]) if isinstance(data["do"], str) else None
     if kind is None:
-        raise InvalidInput(f"do: {data['do']!r} is not an action; use one of {sorted(kinds)}")
-    users = data.get("users", ())
-    if not isinstance(users, list | tuple) or not all(isinstance(user, str) for user in users):
-        raise InvalidInput(f"users must be a list of user ids, got {users!r}")
+        raise InvalidRules(
+            f"{shown(data['do'])} is not an action; use one of {sorted(_ACTION_KINDS)}", f"{where}.do"
+        )
+    users = tuple(
+        checked_text(f"{where}.users[{n}]", user)
+        for n, user in enumerate(_list(f"{where}.users", data.get("users", ()), "user ids"))
+    )
     user = data.get("user")
     if user is not None:
-        _text("user", user)
-    return Action(kind, user=user, users=tuple(users), duration=data.get("for"))
+        checked_text(f"{where}.user", user)
+    return _built(where, Action, kind, user, users, data.get("for"))
 
 
-def _text(name: str, value: object, empty: bool = False) -> str:
-    if not isinstance(value, str) or (not empty and not value.strip()):
-        raise InvalidInput(f"{name} must be {'text' if empty else 'non-empty text'}, got {value!r}")
-    return value
-
-
-def _whole_number(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"must be a whole number (higher runs first), got {value!r}")
-    return value
-
-
-def _bool(value: object) -> bool:
+def _bool(where: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise InvalidInput(f"must be true or false, got {value!r}")
+        raise InvalidRules(f"must be true or false, got {shown(value)}", where)
     return value
 
 

@@ -7,8 +7,10 @@ the field and what is allowed. Nothing in a rule is ever executed as code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any, TypeAlias
+import reprlib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Final, TypeAlias
 
 import attrs
 
@@ -25,6 +27,110 @@ from convostate._core.rules.vocabulary import (
     ValueType,
 )
 from convostate._core.timing import CalendarDuration
+
+MAX_DOCUMENT_LENGTH: Final = 1_000_000
+"""The longest JSON or TOML document the loaders read, in characters (bytes are decoded as UTF-8 first):
+a hundred times the default rules written out, and small enough to parse in well under a second."""
+MAX_RULES: Final = 1_000
+"""How many rules one document may hold. Every rule triggered by an event is checked on that event."""
+MAX_CONDITION_DEPTH: Final = 32
+"""How deeply ``all``, ``any`` and ``not`` may nest. Real rules nest two or three levels; the bound keeps
+every walk over a tree (checking, evaluating, hashing, writing it back) far from Python's recursion limit."""
+MAX_CONDITIONS: Final = 1_000
+"""How many nodes (conditions, ``all``, ``any``, ``not``) one rule's tree may have: evaluated on every
+event, and a bound on the work a tree that shares its branches could otherwise ask for."""
+MAX_ITEMS: Final = 1_000
+"""How many actions a rule, users a rotation, or texts a condition's list may have."""
+MAX_TEXT_LENGTH: Final = 10_000
+"""The longest text a rule may hold (an id, a description, a condition's value), in characters."""
+LARGEST_NUMBER: Final = 2**53 - 1
+"""The largest whole number (either sign) a rule may hold: a priority or a count to compare with. Every
+JSON reader, JavaScript's included, reads it exactly."""
+_LONGEST_DURATION_TEXT: Final = 64
+"""No duration of at most 100 years takes more characters to write, so a longer one is refused before any
+digit is read (a 5,000-digit number would otherwise fail inside ``int``)."""
+
+
+class InvalidRules(InvalidInput):
+    """A rule that does not fit the rules' vocabulary or the limits above, built in code or read from a
+    document. ``path`` says where (``rules[2].conditions.all[0].value`` in a document, ``condition.op`` in
+    code), ``rule`` names the rule when its id could be read, ``problem`` says what is wrong and what to
+    write instead. A host's rule editor can point at the field from ``path``."""
+
+    def __init__(self, problem: str, path: str = "", *, rule: str | None = None, field: str = "") -> None:
+        where = path + (f" (rule {rule})" if rule is not None else "")
+        super().__init__(f"{where}: {problem}" if where else problem)
+        self.problem = problem
+        self.path = path
+        self.rule = rule
+        self.field = field
+        """The field of the object that was refused (``op`` of a condition), so that a reader of a
+        document can extend its own path with it; empty when the whole object is refused."""
+
+
+def refused(owner: str, field: str, problem: str) -> InvalidRules:
+    """The error for ``owner``'s ``field`` (``condition``, ``op``), built in code."""
+    return InvalidRules(problem, f"{owner}.{field}" if field else owner, field=field)
+
+
+def _refused_at(path: str, problem: str) -> InvalidRules:
+    owner, _, field = path.rpartition(".")
+    return refused(owner, field, problem) if owner else InvalidRules(problem, path)
+
+
+class _Shown(reprlib.Repr):
+    """``repr`` cut short, for messages about values that can be as large as their sender likes: the
+    standard ``reprlib`` would still call ``repr`` on a whole number, which fails past 4,300 digits."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        if abs(x) > 10**30:
+            return f"<a whole number of about {x.bit_length() * 30103 // 100000 + 1:,} digits>"
+        return super().repr_int(x, level)
+
+
+_SHOWN = _Shown()
+_SHOWN.maxstring = _SHOWN.maxother = 80
+_SHOWN.maxlong = 40
+
+
+def shown(value: object) -> str:
+    """``value`` for an error message: short, and safe for any value."""
+    return _SHOWN.repr(value)
+
+
+def checked_text(path: str, value: object, *, empty: bool = False) -> str:
+    """``value`` if it is text within the limits that can be stored and written back anywhere: no NUL, no
+    lone surrogate (which JSON can carry as ``\\ud800`` but UTF-8 cannot), at most MAX_TEXT_LENGTH."""
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise _refused_at(path, f"must be {'text' if empty else 'non-empty text'}, got {shown(value)}")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise _refused_at(
+            path, f"text may be at most {MAX_TEXT_LENGTH:,} characters, got {len(value):,}; shorten it"
+        )
+    if "\0" in value:
+        raise _refused_at(path, f"text may not contain a NUL character, got {shown(value)}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise _refused_at(
+                path,
+                f"text may not contain a lone surrogate (U+{ord(value[error.start]):04X} at {error.start}), "
+                "which no UTF-8 file can hold; send the character as a whole or drop it",
+            ) from None
+    return value
+
+
+def checked_number(path: str, value: object, hint: str) -> int:
+    """``value`` if it is a whole number (not a bool) within LARGEST_NUMBER either way."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _refused_at(path, f"must be a whole number ({hint}), got {shown(value)}")
+    if abs(value) > LARGEST_NUMBER:
+        raise _refused_at(
+            path, f"must be between -{LARGEST_NUMBER:,} and {LARGEST_NUMBER:,} ({hint}), got {shown(value)}"
+        )
+    return value
+
 
 REOPEN_WINDOW = "reopen_window"
 """A duration that reads the account's reopen window setting, so rules follow it when an admin changes it."""
@@ -52,23 +158,24 @@ Duration: TypeAlias = CalendarDuration | str
 """A CalendarDuration, or the string ``"reopen_window"`` for the account's setting."""
 
 
-def _duration(where: str, value: object) -> Duration:
+def _duration(owner: str, field: str, value: object) -> Duration:
     if isinstance(value, CalendarDuration):
         return value
-    if value == REOPEN_WINDOW:
-        return REOPEN_WINDOW
     if isinstance(value, str):
-        try:
-            return CalendarDuration.parse(value)
-        except InvalidInput as error:
-            raise InvalidInput(f"{where}: {error}") from error
-    raise InvalidInput(
-        f"{where}: expected a duration such as 'P1D', 'PT24H' or '{REOPEN_WINDOW}', got {value!r}"
+        if value == REOPEN_WINDOW:
+            return REOPEN_WINDOW
+        if len(value) <= _LONGEST_DURATION_TEXT:
+            try:
+                return CalendarDuration.parse(value)
+            except InvalidInput as error:
+                raise refused(owner, field, str(error)) from None
+    raise refused(
+        owner, field, f"expected a duration such as 'P1D', 'PT24H' or '{REOPEN_WINDOW}', got {shown(value)}"
     )
 
 
 def _delay(value: object) -> Duration:
-    return _duration("trigger.after", value)
+    return _duration("trigger", "after", value)
 
 
 @attrs.frozen
@@ -78,9 +185,9 @@ class OnEvent:
     event: str
 
     def __attrs_post_init__(self) -> None:
-        if self.event not in EVENT_TYPES:
-            raise InvalidInput(
-                f"trigger.event: {self.event!r} is not an event; use one of {sorted(EVENT_TYPES)}"
+        if not isinstance(self.event, str) or self.event not in EVENT_TYPES:
+            raise refused(
+                "trigger", "event", f"{shown(self.event)} is not an event; use one of {sorted(EVENT_TYPES)}"
             )
 
 
@@ -92,9 +199,9 @@ class AfterTime:
     delay: Duration = attrs.field(converter=_delay)
 
     def __attrs_post_init__(self) -> None:
-        if self.field not in TIME_FIELDS:
-            raise InvalidInput(
-                f"trigger.field: {self.field!r} is not a time field; use one of {list(TIME_FIELDS)}"
+        if not isinstance(self.field, str) or self.field not in TIME_FIELDS:
+            raise refused(
+                "trigger", "field", f"{shown(self.field)} is not a time field; use one of {list(TIME_FIELDS)}"
             )
 
 
@@ -110,41 +217,63 @@ class Condition:
     value: Any = None
 
     def __attrs_post_init__(self) -> None:
-        field = FIELDS.get(self.field)
+        field = FIELDS.get(self.field) if isinstance(self.field, str) else None
         if field is None:
-            raise InvalidInput(f"condition.field: {self.field!r} is not a field; use one of {sorted(FIELDS)}")
-        operator = OPERATORS.get(self.op)
+            raise refused(
+                "condition", "field", f"{shown(self.field)} is not a field; use one of {sorted(FIELDS)}"
+            )
+        operator = OPERATORS.get(self.op) if isinstance(self.op, str) else None
         allowed = sorted(name for name, op in OPERATORS.items() if field.type in op.applies_to)
         if operator is None or field.type not in operator.applies_to:
-            raise InvalidInput(
-                f"condition.op: {self.op!r} does not apply to {self.field} ({field.type.value}); "
-                f"use one of {allowed}"
+            raise refused(
+                "condition",
+                "op",
+                f"{shown(self.op)} does not apply to {self.field} ({field.type.value}); use one of {allowed}",
             )
         object.__setattr__(self, "value", self._checked_value(field.type, field.choices))
 
     def _checked_value(self, field_type: ValueType, choices: tuple[str, ...]) -> Any:
-        where, op, value = f"condition {self.field} {self.op}: value", OPERATORS[self.op], self.value
+        op, value, what = OPERATORS[self.op], self.value, f"{self.field} {self.op}"
         if self.op in NO_VALUE:
             if value is not None:
-                raise InvalidInput(f"{where}: {self.op} takes no value, got {value!r}")
+                raise refused("condition", "value", f"{what}: {self.op} takes no value, got {shown(value)}")
             return None
         expected = op.value or field_type
         if expected is ValueType.DURATION:
-            return _duration(where, value)
+            try:
+                return _duration("condition", "value", value)
+            except InvalidRules as error:
+                raise refused("condition", "value", f"{what}: {error.problem}") from None
         if expected is ValueType.SET:
-            if not isinstance(value, list | tuple | frozenset | set) or not all(
-                isinstance(v, str) for v in value
+            if (
+                not isinstance(value, list | tuple | frozenset | set)
+                or len(value) > MAX_ITEMS
+                or not all(isinstance(v, str) for v in value)
             ):
-                raise InvalidInput(f"{where}: expected a list of text, got {value!r}")
+                raise refused(
+                    "condition",
+                    "value",
+                    f"{what}: expected a list of at most {MAX_ITEMS:,} texts, got {shown(value)}",
+                )
+            for member in value:
+                checked_text("condition.value", member, empty=True)
             members = frozenset(value)
             if choices and not members <= set(choices):
-                raise InvalidInput(f"{where}: {sorted(members - set(choices))} not among {list(choices)}")
+                raise refused(
+                    "condition",
+                    "value",
+                    f"{what}: {shown(sorted(members - set(choices)))} not among {list(choices)}",
+                )
             return members
         python_type = {ValueType.BOOL: bool, ValueType.NUMBER: int}.get(expected, str)
         if not isinstance(value, python_type) or (python_type is int and isinstance(value, bool)):
-            raise InvalidInput(f"{where}: expected {expected.value}, got {value!r}")
+            raise refused("condition", "value", f"{what}: expected {expected.value}, got {shown(value)}")
+        if python_type is int:
+            checked_number("condition.value", value, f"to compare {self.field} with")
+        if python_type is str:
+            checked_text("condition.value", value, empty=True)
         if choices and value not in choices:
-            raise InvalidInput(f"{where}: {value!r} is not one of {list(choices)}")
+            raise refused("condition", "value", f"{what}: {shown(value)} is not one of {list(choices)}")
         return value
 
 
@@ -197,7 +326,15 @@ class Action:
     duration: Duration | None = None
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.kind, ActionKind):
+            raise refused("action", "do", f"must be an ActionKind, got {shown(self.kind)}")
         spec = ACTIONS[self.kind]
+        if self.user is not None:
+            checked_text("action.user", self.user)
+        if not isinstance(self.users, tuple) or len(self.users) > MAX_ITEMS:
+            raise refused("action", "users", f"must be a tuple of at most {MAX_ITEMS:,} user ids")
+        for user in self.users:
+            checked_text("action.users", user)
         names = {name for name, _, _ in spec.params}
         given = {
             name
@@ -206,9 +343,9 @@ class Action:
         }
         if given != names:
             wanted = ", ".join(f"{name} ({help_})" for name, _, help_ in spec.params) or "nothing"
-            raise InvalidInput(f"action {self.kind.value} takes {wanted}; got {sorted(given) or 'nothing'}")
+            raise InvalidRules(f"action {self.kind.value} takes {wanted}; got {sorted(given) or 'nothing'}")
         if self.duration is not None:
-            object.__setattr__(self, "duration", _duration(f"action {self.kind.value}: for", self.duration))
+            object.__setattr__(self, "duration", _duration("action", "for", self.duration))
 
     @classmethod
     def assign(cls, user: str) -> Action:
@@ -260,11 +397,42 @@ class Action:
 
 
 def _actions(actions: Iterable[Action]) -> tuple[Action, ...]:
+    if isinstance(actions, tuple):
+        return actions
+    if isinstance(actions, str | bytes | Mapping) or not isinstance(actions, Iterable):
+        raise refused("rule", "actions", f"must be a tuple of Action(...)s, got {shown(actions)}")
     return tuple(actions)
 
 
 def _rule_id(value: object) -> RuleId:
-    return value if isinstance(value, RuleId) else RuleId(value)  # type: ignore[arg-type]
+    return value if isinstance(value, RuleId) else RuleId(checked_text("rule.id", value))
+
+
+def _walk(tree: object) -> None:
+    """Check a condition tree node by node, without recursion: a tree built in code can be nested as deep
+    as its author likes, and every later walk over it (the engine's, ``fields_read``, hashing) recurses."""
+    pending: list[tuple[object, int]] = [(tree, 1)]
+    count = 0
+    while pending:
+        node, depth = pending.pop()
+        count += 1
+        if depth > MAX_CONDITION_DEPTH or count > MAX_CONDITIONS:
+            raise refused(
+                "rule",
+                "conditions",
+                f"a tree may nest at most {MAX_CONDITION_DEPTH} levels and hold at most {MAX_CONDITIONS:,} "
+                "conditions; split the rule in two",
+            )
+        if isinstance(node, Not):
+            pending.append((node.condition, depth + 1))
+        elif isinstance(node, AllOf | AnyOf):
+            if not isinstance(node.conditions, tuple):
+                raise refused(
+                    "rule", "conditions", f"all_of/any_of hold a tuple, got {shown(node.conditions)}"
+                )
+            pending.extend((child, depth + 1) for child in node.conditions)
+        elif not isinstance(node, Condition):
+            raise refused("rule", "conditions", f"must be a condition tree, got {shown(node)}")
 
 
 @attrs.frozen
@@ -280,18 +448,21 @@ class Rule:
     description: str = ""
 
     def __attrs_post_init__(self) -> None:
+        owner = f"rule {self.id}"
         if not isinstance(self.trigger, OnEvent | AfterTime):
-            raise InvalidInput(
-                f"rule {self.id}: trigger must be OnEvent(...) or AfterTime(...), got {self.trigger!r}"
+            raise refused(
+                owner, "trigger", f"must be OnEvent(...) or AfterTime(...), got {shown(self.trigger)}"
             )
-        if not self.actions or not all(isinstance(action, Action) for action in self.actions):
-            raise InvalidInput(f"rule {self.id}: actions must be one or more Action(...)")
-        if not isinstance(self.conditions, Condition | AllOf | AnyOf | Not):
-            raise InvalidInput(
-                f"rule {self.id}: conditions must be a condition tree, got {self.conditions!r}"
-            )
-        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
-            raise InvalidInput(f"rule {self.id}: priority must be a whole number, got {self.priority!r}")
+        if not 0 < len(self.actions) <= MAX_ITEMS or not all(isinstance(a, Action) for a in self.actions):
+            raise refused(owner, "actions", f"must be one to {MAX_ITEMS:,} Action(...)s")
+        try:
+            _walk(self.conditions)
+        except InvalidRules as error:
+            raise refused(owner, "conditions", error.problem) from None
+        checked_number(f"{owner}.priority", self.priority, "higher runs first")
+        if not isinstance(self.enabled, bool):
+            raise refused(owner, "enabled", f"must be True or False, got {shown(self.enabled)}")
+        checked_text(f"{owner}.description", self.description, empty=True)
         if isinstance(self.trigger, AfterTime):
             self._must_settle(self.trigger)
 
@@ -300,19 +471,26 @@ class Rule:
         depends_on = fields_read(self.conditions) | {trigger.field}
         changes = frozenset().union(*(ACTIONS[action.kind].changes for action in self.actions))
         if not depends_on & changes:
-            raise InvalidInput(
-                f"rule {self.id}: a time rule must change something it depends on ({sorted(depends_on)}) so "
+            raise refused(
+                f"rule {self.id}",
+                "",
+                f"a time rule must change something it depends on ({sorted(depends_on)}) so "
                 f"that it stops matching, but its actions change only {sorted(changes) or 'nothing'}; "
-                "add a condition on a field an action changes, e.g. status eq open with a close action"
+                "add a condition on a field an action changes, e.g. status eq open with a close action",
             )
 
 
 def _ordered(rules: Iterable[Rule]) -> tuple[Rule, ...]:
-    listed = tuple(rules)
-    ids = [rule.id for rule in listed]
-    duplicates = sorted({str(rule_id) for rule_id in ids if ids.count(rule_id) > 1})
+    try:
+        listed = tuple(rules)
+    except TypeError:
+        raise InvalidRules(f"a RuleSet holds an iterable of Rule(...)s, got {shown(rules)}") from None
+    strays = [rule for rule in listed if not isinstance(rule, Rule)]
+    if strays:
+        raise InvalidRules(f"a RuleSet holds Rule(...)s only, got {shown(strays[0])}")
+    duplicates = sorted(str(rule_id) for rule_id, n in Counter(rule.id for rule in listed).items() if n > 1)
     if duplicates:
-        raise InvalidInput(f"rule ids must be unique; repeated: {duplicates}")
+        raise InvalidRules(f"rule ids must be unique; repeated: {duplicates}")
     return tuple(sorted(listed, key=lambda rule: (-rule.priority, rule.id.value)))
 
 
