@@ -78,11 +78,16 @@ class CalendarDuration:
     def __attrs_post_init__(self) -> None:
         days = sum(getattr(self, unit) * length for unit, length in _UPPER_DAYS.items())
         seconds = sum(getattr(self, unit) * length for unit, length in _UPPER_SECONDS.items())
-        if days + seconds / 86_400 > LONGEST_DURATION_DAYS:
+        if days * 86_400 + seconds > LONGEST_DURATION_DAYS * 86_400:  # whole numbers: never overflows
             raise InvalidInput(
-                f"a duration may span at most 100 years, got {self}; a reopen window or a delay is "
-                "usually hours, days or weeks, e.g. CalendarDuration(weeks=1) or 'P1W'"
+                f"a duration may span at most 100 years, got {self._described()}; a reopen window or a "
+                "delay is usually hours, days or weeks, e.g. CalendarDuration(weeks=1) or 'P1W'"
             )
+
+    def _described(self) -> str:
+        # Python refuses to write a number of more than 4,300 digits as text: say so rather than fail.
+        huge = any(getattr(self, unit) >= 10**_MOST_DIGITS for unit in _UNITS)
+        return f"a count of more than {_MOST_DIGITS} digits" if huge else str(self)
 
     @classmethod
     def parse(cls, text: str) -> CalendarDuration:
