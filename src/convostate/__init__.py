@@ -21,8 +21,10 @@ from convostate._core.errors import ExportDisabled as ExportDisabled
 from convostate._core.errors import InvalidInput as InvalidInput
 from convostate._core.errors import MailerNotConfigured as MailerNotConfigured
 from convostate._core.errors import NotAMember as NotAMember
+from convostate._core.errors import PermanentDeliveryFailure as PermanentDeliveryFailure
 from convostate._core.errors import PermissionDenied as PermissionDenied
 from convostate._core.errors import SingleUserInbox as SingleUserInbox
+from convostate._core.errors import TemporaryDeliveryFailure as TemporaryDeliveryFailure
 from convostate._core.errors import UnknownContact as UnknownContact
 from convostate._core.errors import UnknownConversation as UnknownConversation
 from convostate._core.errors import UnknownInbox as UnknownInbox
@@ -65,6 +67,7 @@ from convostate._core.tabs import Tab as Tab
 from convostate._core.timing import CalendarDuration as CalendarDuration
 from convostate._helpdesk import Helpdesk as Helpdesk
 from convostate._ports.records import DueTimer as DueTimer
+from convostate._ports.records import EmailStatus as EmailStatus
 from convostate._ports.records import OutgoingEmail as OutgoingEmail
 from convostate._ports.records import TabCount as TabCount
 from convostate._ports.roles import Clock as Clock
@@ -79,6 +82,7 @@ from convostate._service.results import Outcome as Outcome
 from convostate._service.results import Page as Page
 from convostate._service.results import StuckTimer as StuckTimer
 from convostate._service.results import Sweep as Sweep
+from convostate._service.retries import RetryPolicy as RetryPolicy
 
 __version__ = "0.1.0"
 
@@ -101,6 +105,7 @@ __all__ = [
     "Delivery",
     "Direction",
     "DueTimer",
+    "EmailStatus",
     "Event",
     "ExportDisabled",
     "ExportResult",
@@ -124,11 +129,13 @@ __all__ = [
     "Outcome",
     "OutgoingEmail",
     "Page",
+    "PermanentDeliveryFailure",
     "PermissionDenied",
     "RandomIds",
     "ReadModel",
     "ReopenReason",
     "Reopened",
+    "RetryPolicy",
     "Role",
     "RuleId",
     "RuleLoop",
@@ -142,6 +149,7 @@ __all__ = [
     "SystemClock",
     "Tab",
     "TabCount",
+    "TemporaryDeliveryFailure",
     "Unassigned",
     "UnknownContact",
     "UnknownConversation",
