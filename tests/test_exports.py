@@ -70,6 +70,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "RetryPolicy",
             "RuleLoop",
             "SingleUserInbox",
+            "SmtpMailer",
             "Snoozed",
             "Starred",
             "Status",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from convostate._adapters.clocks import SystemClock as SystemClock
 from convostate._adapters.ids import RandomIds as RandomIds
 from convostate._adapters.memory_store import MemoryStore as MemoryStore
+from convostate._adapters.smtp_mailer import SmtpMailer as SmtpMailer
 from convostate._core.actors import Actor as Actor
 from convostate._core.actors import ActorKind as ActorKind
 from convostate._core.errors import ConcurrencyConflict as ConcurrencyConflict
@@ -140,6 +141,7 @@ __all__ = [
     "RuleId",
     "RuleLoop",
     "SingleUserInbox",
+    "SmtpMailer",
     "Snoozed",
     "Starred",
     "Status",
