@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 from email.policy import default as default_policy
 from typing import Any, Final
 
@@ -23,6 +25,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from convostate import SmtpMailer
 
 LOOPBACK: Final = "127.0.0.1"
+HEADERS: Final = BytesHeaderParser(policy=compat32)  # the headers only, the fast way: for the Message-ID
 
 DROP: Final = "drop"
 """An outcome that closes the connection instead of answering the message."""
@@ -34,19 +37,24 @@ Outcome = str
 
 @attrs.define
 class Received:
-    """A message the server accepted: who the client asked to deliver it to, and the message parsed."""
+    """A message the server accepted: who the client asked to deliver it to, and the message as it came
+    (parsed when a test reads it: parsing in the server's thread would slow every client down)."""
 
     mail_from: str
     rcpt_tos: list[str]
-    message: EmailMessage
+    content: bytes
+    message_id: str
 
     @property
-    def message_id(self) -> str:
-        return str(self.message["Message-ID"])
+    def message(self) -> EmailMessage:
+        # On the wire lines end in CRLF; a mailbox keeps them as LF, as the email package writes them.
+        parsed = message_from_bytes(self.content.replace(b"\r\n", b"\n"), policy=default_policy)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
 
 
 class FlakyHandler:
-    """aiosmtpd's handler: decides each message's outcome with ``outcome(message)`` (accept by default),
+    """aiosmtpd's handler: decides each message's outcome with ``outcome(message_id)`` (accept by default),
     refuses the recipients in ``refused`` at ``RCPT TO`` with 550, and keeps what it accepts."""
 
     def __init__(self) -> None:
@@ -54,7 +62,10 @@ class FlakyHandler:
         self.received: list[Received] = []
         self.attempts: collections.Counter[str] = collections.Counter()
         """How many times each Message-ID reached ``DATA`` (accepted or not)."""
-        self.outcome: Callable[[EmailMessage], Outcome] = lambda _: ACCEPT
+        self.outcomes: collections.Counter[str] = collections.Counter()
+        """How many messages got each outcome: ``250``, ``451``, ``421``, ``drop``, ``550``."""
+        self.outcome: Callable[[str], Outcome] = lambda _: ACCEPT
+        """What to do with the message of this Message-ID."""
         self.refused: set[str] = set()
 
     async def handle_RCPT(
@@ -68,15 +79,16 @@ class FlakyHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content if envelope.original_content is not None else envelope.content
         assert isinstance(content, bytes)
-        # On the wire lines end in CRLF; a mailbox keeps them as LF, as the email package writes them.
-        message = message_from_bytes(content.replace(b"\r\n", b"\n"), policy=default_policy)
-        assert isinstance(message, EmailMessage)
-        outcome = self.outcome(message)
+        message_id = str(HEADERS.parsebytes(content)["Message-ID"])
+        outcome = self.outcome(message_id)
         with self._lock:
-            self.attempts[str(message["Message-ID"])] += 1
+            self.attempts[message_id] += 1
+            self.outcomes[outcome.split(" ")[0]] += 1
             if outcome == ACCEPT:
                 assert isinstance(envelope.mail_from, str)
-                self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+                self.received.append(
+                    Received(envelope.mail_from, list(envelope.rcpt_tos), content, message_id)
+                )
         if outcome == DROP:
             assert server.transport is not None
             server.transport.close()
@@ -87,7 +99,7 @@ class FlakyHandler:
             return collections.Counter(received.message_id for received in self.received)
 
 
-def temporary_failures(share: float, seed: int) -> Callable[[EmailMessage], Outcome]:
+def temporary_failures(share: float, seed: int) -> Callable[[str], Outcome]:
     """An outcome that fails ``share`` of the messages it sees, at random but the same for a seed, each
     with one of the temporary failures a real server gives: 421 (closing), 451 (try later), or a
     connection dropped before the reply."""
@@ -95,7 +107,7 @@ def temporary_failures(share: float, seed: int) -> Callable[[EmailMessage], Outc
     failures = ("421 4.3.2 shutting down, try again later", "451 4.3.0 busy, try again later", DROP)
     lock = threading.Lock()
 
-    def outcome(_: EmailMessage) -> Outcome:
+    def outcome(_: str) -> Outcome:
         with lock:
             return chances.choice(failures) if chances.random() < share else ACCEPT
 
