@@ -215,6 +215,14 @@ def test_some_recipients_refused_is_a_delivery_to_the_others(smtp_server: SmtpSe
     assert received.rcpt_tos == ["ana@acme.example"]
 
 
+def test_an_email_with_no_recipient_is_permanent(smtp_server: SmtpServer) -> None:
+    message = an_email()
+    del message["To"]
+
+    with pytest.raises(PermanentDeliveryFailure, match="no recipient"):
+        smtp_server.mailer().send(message)
+
+
 def test_no_server_listening_is_temporary() -> None:
     with socket.socket() as unused:
         unused.bind((LOOPBACK, 0))

@@ -75,6 +75,9 @@ class SmtpMailer:
         self.domain = _non_empty("domain", domain)
         if ssl_context is not None:
             check_type("ssl_context", ssl_context, ssl.SSLContext, "ssl.create_default_context()")
+        elif security != "none":
+            # Made once: loading the system's certificate authorities takes milliseconds a send.
+            ssl_context = ssl.create_default_context()
         self._ssl_context = ssl_context
 
     @classmethod
@@ -156,7 +159,8 @@ class SmtpMailer:
         return smtplib.SMTP(self.host, self.port, local_hostname=self.domain, timeout=self.timeout)
 
     def _context(self) -> ssl.SSLContext:
-        return self._ssl_context if self._ssl_context is not None else ssl.create_default_context()
+        assert self._ssl_context is not None  # made in __init__ for every security but "none"
+        return self._ssl_context
 
 
 def _classified(
@@ -170,7 +174,9 @@ def _classified(
         answers = "; ".join(
             f"{recipient}: {code} {_text(reply)}" for recipient, (code, reply) in error.recipients.items()
         )
-        if codes and all(500 <= code < 600 for code in codes):
+        if not codes:
+            return PermanentDeliveryFailure("the email has no recipient (no To, Cc or Bcc address)")
+        if all(500 <= code < 600 for code in codes):
             return PermanentDeliveryFailure(f"every recipient was refused: {answers}", smtp_code=codes[0])
         return TemporaryDeliveryFailure(f"recipients refused for now: {answers}", smtp_code=codes[0])
     if isinstance(error, smtplib.SMTPResponseException):

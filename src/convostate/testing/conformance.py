@@ -27,7 +27,8 @@ of :mod:`convostate.ports`:
   compare-and-set turns of round-robin rules, each user's assignments per inbox;
 - :class:`ViewsConformance`: the tab pages and counts that listings and badges are built from;
 - :class:`TimerQueueConformance`: the timers of time rules, due oldest first, and their claims (leases);
-- :class:`OutboxConformance`: emails queued by a commit, claimed, sent or failed;
+- :class:`OutboxConformance`: emails queued by a commit, claimed, sent, failed for now (and not due again
+  before their ``retry_at``) or for good, and listed by status;
 - :class:`ConcurrencyConformance`: threads racing on one store (each through :meth:`another_handle`): no
   lost update, one conversation per contact and inbox, each timer fired once, each email sent once, badges
   that match listings.
@@ -1847,7 +1848,8 @@ class TimerQueueConformance(_Suite):
 
 
 class OutboxConformance(_Suite):
-    """The :class:`~convostate.ports.Outbox` role: emails queued by a commit, claimed, sent or failed."""
+    """The :class:`~convostate.ports.Outbox` role: emails queued by a commit, claimed, sent or failed (for
+    now, with a time to retry, or for good), and listed by status."""
 
     def test_a_new_store_has_no_emails(self, store: Store) -> None:
         assert list(store.pending_emails(10)) == []
