@@ -28,6 +28,11 @@ Security = Literal["none", "starttls", "tls"]
 """How the connection is protected: not at all (a relay on localhost), upgraded with ``STARTTLS`` (the
 submission port, 587), or TLS from the first byte (``smtps``, port 465)."""
 
+MAX_TIMEOUT: Final = 60
+"""The longest ``timeout``: a send is some eight network operations (connect, EHLO, STARTTLS, AUTH, MAIL,
+RCPT, DATA, QUIT), each bounded by it, and all of them must end within the worker's claim on the email
+(``SEND_CLAIM``, ten minutes), or another worker may send it again meanwhile."""
+
 DEFAULT_PORTS: Final[Mapping[Security, int]] = {"none": 25, "starttls": 587, "tls": 465}
 _SECURITIES: Final = tuple(DEFAULT_PORTS)
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
@@ -42,8 +47,8 @@ class SmtpMailer:
     ``domain`` names this host in ``EHLO`` and in the ``Message-ID`` of an email that has none
     (convostate's exports carry their own): smtplib and ``make_msgid`` would otherwise ask
     ``socket.getfqdn()``, which can block for seconds on a bad resolver and tells the world the machine's
-    name. ``timeout`` bounds each network operation, and must stay well below ``SEND_CLAIM`` (ten
-    minutes), or another worker may send the email again while this one still waits.
+    name. ``timeout`` bounds each network operation, at most :data:`MAX_TIMEOUT` seconds so that a whole
+    send ends within the worker's claim on the email.
     """
 
     def __init__(
@@ -69,8 +74,8 @@ class SmtpMailer:
         self._password = None if password is None else check_type("password", password, str, "'secret'")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
             raise InvalidInput(f"timeout must be a number of seconds (e.g. 30.0), got {timeout!r}")
-        if not (math.isfinite(timeout) and 0 < timeout <= 600):
-            raise InvalidInput(f"timeout must be more than 0 and at most 600 seconds, got {timeout}")
+        if not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+            raise InvalidInput(f"timeout must be above 0 and at most {MAX_TIMEOUT} seconds, got {timeout}")
         self.timeout = float(timeout)
         self.domain = _non_empty("domain", domain)
         if ssl_context is not None:
