@@ -137,15 +137,19 @@ class SmtpMailer:
             connection = self._connect()
         except (smtplib.SMTPException, OSError) as error:
             raise _classified(error) from error
+        accepted = False
         try:
             if self.security == "starttls":
                 connection.starttls(context=self._context())
             if self.username is not None and self._password is not None:
                 connection.login(self.username, self._password)
             connection.send_message(message)  # some recipients refused: the rest have it, so no retry
+            accepted = True
         except (smtplib.SMTPException, OSError) as error:
-            connection.close()
             raise _classified(error) from error
+        finally:
+            if not accepted:  # whatever was raised, the socket is not left open
+                connection.close()
         # Accepted: from here on nothing may raise, or the email would be sent again.
         try:
             connection.quit()
