@@ -202,3 +202,16 @@ def test_emails_refuses_what_it_cannot_list(status: object, limit: int, after: s
     account, _ = with_mailer(ScriptedMailer())
     with pytest.raises(InvalidInput):
         account.helpdesk.emails(status, limit=limit, after=after)  # type: ignore[arg-type]
+
+
+def test_an_error_of_any_length_or_character_is_kept_as_text_every_store_can_hold() -> None:
+    mailer = ScriptedMailer(TemporaryDeliveryFailure("451 \0 bad \ud800 reply " + "x" * 5000))
+    account, conversation = with_mailer(mailer)
+
+    error = account.helpdesk.export(conversation, by=account.ana).email.last_error
+
+    assert error is not None
+    assert error.startswith("TemporaryDeliveryFailure: 451 \ufffd bad ? reply xxx")
+    assert len(error) == 1000
+    assert error.endswith("x\u2026")
+    error.encode("utf-8")  # no lone surrogate

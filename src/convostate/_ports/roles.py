@@ -182,6 +182,9 @@ class Outbox(Protocol):
         retry_at``, and is neither listed as due nor claimed before then. With ``retry_at=None``, it failed
         for good: ``failed_at = at``, and it leaves the pending emails like a sent one. A sent or failed
         email stays as it is; an unknown id is refused with :class:`~convostate.InvalidInput`.
+
+        The application service writes ``error`` with no NUL and no lone surrogate, at most 1,000
+        characters plus a note of about 40 when it gives up, so a text column of 2,000 holds it.
         """
         ...
 

@@ -14,7 +14,7 @@ from typing import Final
 from convostate._core.actors import Actor
 from convostate._core.errors import ExportDisabled, MailerNotConfigured, PermanentDeliveryFailure
 from convostate._core.ids import ContactId, ConversationId, UserId
-from convostate._core.validate import at_least_one, aware_datetime, check_type
+from convostate._core.validate import MAX_TEXT_CHARACTERS, at_least_one, aware_datetime, check_type
 from convostate._ports.changes import ChangeSet
 from convostate._ports.records import EmailStatus, OutgoingEmail
 from convostate._ports.roles import Clock, IdGenerator, Mailer, Store
@@ -173,4 +173,8 @@ class ExportService:
 
 
 def _described(failure: Exception) -> str:
-    return f"{type(failure).__name__}: {failure}"
+    """What a failed attempt raised, as text every store can keep: the mail server's reply or an exception
+    can carry a NUL or a lone surrogate (which PostgreSQL, or UTF-8, refuses) and be of any length."""
+    text = f"{type(failure).__name__}: {failure}".encode("utf-8", "replace").decode("utf-8")
+    text = text.replace("\0", "\ufffd")
+    return text if len(text) <= MAX_TEXT_CHARACTERS else text[: MAX_TEXT_CHARACTERS - 1] + "\u2026"
