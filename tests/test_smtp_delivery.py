@@ -13,9 +13,11 @@ import csv
 import io
 import threading
 import time
+from email.message import EmailMessage
 
 import attrs
 import pendulum
+import pytest
 
 from convostate import (
     ConversationId,
@@ -27,6 +29,7 @@ from convostate import (
     Role,
     UserId,
 )
+from convostate._service.export_email import SEND_CLAIM
 from convostate.testing import ManualClock, SequentialIds
 from tests.smtp_server import HEADERS, SmtpServer, temporary_failures
 
@@ -232,3 +235,39 @@ def test_the_received_export_parses_with_its_csv_and_headers_intact(smtp_server:
     assert collections.Counter(smtp_server.handler.received_ids()) == {
         "<export-1.convostate@acme.example>": 1
     }
+
+
+class WorkerDies(BaseException):
+    """The process is killed: nothing after it runs, as with a SIGKILL between two lines."""
+
+
+class DiesAfterTheServerAccepts:
+    def __init__(self, mailer: Mailer) -> None:
+        self.mailer = mailer
+
+    def send(self, message: EmailMessage) -> None:
+        self.mailer.send(message)
+        raise WorkerDies
+
+
+def test_a_worker_that_dies_after_the_server_accepted_sends_one_duplicate_with_the_same_message_id(
+    smtp_server: SmtpServer,
+) -> None:
+    """The one case no outbox can rule out, as docs/export.md says: the server has the email, the store
+    does not know. Once the dead worker's claim ends, the email is sent once more, with the same
+    Message-ID, so the receiving side can drop the copy; and never a third time."""
+    desk = a_desk(None)
+    email = desk.helpdesk.export(desk.conversations[0], by=desk.ana).email
+    store = desk.helpdesk.store
+    dying = Helpdesk(store=store, clock=desk.clock, mailer=DiesAfterTheServerAccepts(smtp_server.mailer()))
+    with pytest.raises(WorkerDies):
+        dying.deliver_pending()
+
+    survivor = Helpdesk(store=store, clock=desk.clock, mailer=smtp_server.mailer())
+    assert survivor.deliver_pending().sent == ()  # the dead worker's claim still holds
+    desk.clock.advance(SEND_CLAIM)
+    assert [sent.id for sent in survivor.deliver_pending().sent] == [email.id]
+    desk.clock.advance(days=4)
+    assert survivor.deliver_pending().sent == ()
+
+    assert smtp_server.handler.received_ids() == collections.Counter({str(email.parsed()["Message-ID"]): 2})
