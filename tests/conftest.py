@@ -6,8 +6,12 @@ Choose one with ``HYPOTHESIS_PROFILE``; ``.ci/run`` sets ``ci``.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.smtp_server import SmtpServer, running_server
 
 settings.register_profile("dev", max_examples=100, stateful_step_count=30, deadline=None)
 # ci: 1,000 examples per property and state machine, 50 steps each: CI runs four Pythons one after another
@@ -30,3 +34,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, for this test only."""
+    yield from running_server()
+
+
+@pytest.fixture
+def smtp_server_with_logins() -> Iterator[SmtpServer]:
+    """The same, but it takes mail only after a login: ``ana`` with the password ``s3cret``."""
+    yield from running_server(logins={"ana": "s3cret"})

@@ -24,6 +24,7 @@ from convostate import (
     ContactId,
     ConversationId,
     ConvostateError,
+    EmailStatus,
     Helpdesk,
     InboxId,
     InvalidInput,
@@ -1044,6 +1045,30 @@ HOSTILE = [
         lambda s: s.helpdesk.deliver_pending(wrong("10")),
         InvalidInput,
         "limit must be a int",
+    ),
+    Case(
+        "an email status given as text",
+        lambda s: s.helpdesk.emails(wrong("failed")),
+        InvalidInput,
+        "status must be a EmailStatus",
+    ),
+    Case(
+        "an email listing limit of 0",
+        lambda s: s.helpdesk.emails(EmailStatus.FAILED, limit=0),
+        InvalidInput,
+        "limit must be at least 1",
+    ),
+    Case(
+        "an email listing after an email that does not exist",
+        lambda s: s.helpdesk.emails(EmailStatus.SENT, after="export-\x00"),
+        InvalidInput,
+        "no email export-\x00 in the outbox",
+    ),
+    Case(
+        "an email listing after a number",
+        lambda s: s.helpdesk.emails(EmailStatus.SENT, after=wrong(3)),
+        InvalidInput,
+        "after must be a str",
     ),
     Case(
         "a page limit of -1",

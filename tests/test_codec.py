@@ -264,6 +264,8 @@ outgoing_emails = st.builds(
     last_attempt_at=maybe_instants,
     sent_at=maybe_instants,
     claimed_until=maybe_instants,
+    next_attempt_at=maybe_instants,
+    failed_at=maybe_instants,
 )
 due_timers = st.builds(DueTimer, instants, ids(ConversationId), ids(RuleId))
 outcomes = st.builds(
@@ -463,8 +465,11 @@ def test_sweeps_exports_and_deliveries_from_the_facade_round_trip() -> None:
     assert not failed.delivered
     assert failed.error is not None
     mailer.failures = 1
+    clock.advance(hours=1)  # past the backoff
     still_failing = helpdesk.deliver_pending()
     assert still_failing.failed
+    assert still_failing.failed[0].next_attempt_at is not None
+    clock.advance(hours=1)
     delivered = helpdesk.deliver_pending()
     assert delivered.sent
 
@@ -623,6 +628,8 @@ def test_an_emails_bytes_are_base64() -> None:
         "last_attempt_at": None,
         "sent_at": None,
         "claimed_until": None,
+        "next_attempt_at": None,
+        "failed_at": None,
     }
 
 

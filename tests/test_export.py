@@ -298,12 +298,17 @@ def test_a_failed_send_is_reported_retried_and_sent_exactly_once() -> None:
     assert exported.email.attempts == 1
     assert mailer.sent == []
 
+    assert exported.email.next_attempt_at is not None
+    assert account.helpdesk.deliver_pending() == Delivery((), ())  # not before its next attempt
+    account.clock.set(exported.email.next_attempt_at)
     second = account.helpdesk.deliver_pending()
     assert second.sent == ()
     assert [email.id for email in second.failed] == [exported.email.id]
     assert second.failed[0].attempts == 2
+    assert second.given_up == ()
     assert mailer.sent == []
 
+    account.clock.advance(hours=1)
     third = account.helpdesk.deliver_pending()
     assert [email.id for email in third.sent] == [exported.email.id]
     assert third.sent[0].attempts == 3
@@ -359,7 +364,9 @@ def test_the_message_id_is_the_same_on_every_attempt() -> None:
     helpdesk, mailer, conversation, account = recording_helpdesk(failures=2)
 
     exported = helpdesk.export(conversation, by=account.ana)
+    account.clock.advance(hours=1)
     helpdesk.deliver_pending()
+    account.clock.advance(hours=1)
     helpdesk.deliver_pending()
 
     assert len(mailer.attempts) == 3
@@ -412,7 +419,7 @@ def test_an_email_another_worker_is_sending_is_left_alone_until_its_claim_ends()
     conversation = a_conversation(account)
     mailer_of(account).fail_next(1)
     exported = account.helpdesk.export(conversation, by=account.ana)
-    now = account.clock.now()
+    now = account.clock.advance(minutes=5)  # past the backoff of the export's own failed attempt
     assert account.helpdesk.store.claim_email(exported.email.id, now, now.add(minutes=10)) is not None
 
     assert account.helpdesk.deliver_pending() == Delivery((), ())

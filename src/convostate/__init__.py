@@ -13,6 +13,7 @@ from __future__ import annotations
 from convostate._adapters.clocks import SystemClock as SystemClock
 from convostate._adapters.ids import RandomIds as RandomIds
 from convostate._adapters.memory_store import MemoryStore as MemoryStore
+from convostate._adapters.smtp_mailer import SmtpMailer as SmtpMailer
 from convostate._core.actors import Actor as Actor
 from convostate._core.actors import ActorKind as ActorKind
 from convostate._core.errors import ConcurrencyConflict as ConcurrencyConflict
@@ -21,8 +22,10 @@ from convostate._core.errors import ExportDisabled as ExportDisabled
 from convostate._core.errors import InvalidInput as InvalidInput
 from convostate._core.errors import MailerNotConfigured as MailerNotConfigured
 from convostate._core.errors import NotAMember as NotAMember
+from convostate._core.errors import PermanentDeliveryFailure as PermanentDeliveryFailure
 from convostate._core.errors import PermissionDenied as PermissionDenied
 from convostate._core.errors import SingleUserInbox as SingleUserInbox
+from convostate._core.errors import TemporaryDeliveryFailure as TemporaryDeliveryFailure
 from convostate._core.errors import UnknownContact as UnknownContact
 from convostate._core.errors import UnknownConversation as UnknownConversation
 from convostate._core.errors import UnknownInbox as UnknownInbox
@@ -65,6 +68,7 @@ from convostate._core.tabs import Tab as Tab
 from convostate._core.timing import CalendarDuration as CalendarDuration
 from convostate._helpdesk import Helpdesk as Helpdesk
 from convostate._ports.records import DueTimer as DueTimer
+from convostate._ports.records import EmailStatus as EmailStatus
 from convostate._ports.records import OutgoingEmail as OutgoingEmail
 from convostate._ports.records import TabCount as TabCount
 from convostate._ports.roles import Clock as Clock
@@ -79,6 +83,7 @@ from convostate._service.results import Outcome as Outcome
 from convostate._service.results import Page as Page
 from convostate._service.results import StuckTimer as StuckTimer
 from convostate._service.results import Sweep as Sweep
+from convostate._service.retries import RetryPolicy as RetryPolicy
 
 __version__ = "0.1.0"
 
@@ -101,6 +106,7 @@ __all__ = [
     "Delivery",
     "Direction",
     "DueTimer",
+    "EmailStatus",
     "Event",
     "ExportDisabled",
     "ExportResult",
@@ -124,15 +130,18 @@ __all__ = [
     "Outcome",
     "OutgoingEmail",
     "Page",
+    "PermanentDeliveryFailure",
     "PermissionDenied",
     "RandomIds",
     "ReadModel",
     "ReopenReason",
     "Reopened",
+    "RetryPolicy",
     "Role",
     "RuleId",
     "RuleLoop",
     "SingleUserInbox",
+    "SmtpMailer",
     "Snoozed",
     "Starred",
     "Status",
@@ -142,6 +151,7 @@ __all__ = [
     "SystemClock",
     "Tab",
     "TabCount",
+    "TemporaryDeliveryFailure",
     "Unassigned",
     "UnknownContact",
     "UnknownConversation",

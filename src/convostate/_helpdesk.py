@@ -23,7 +23,7 @@ from convostate._core.rules.engine import DEFAULT_MAX_DEPTH, Verdict
 from convostate._core.rules.model import RuleSet
 from convostate._core.tabs import Tab
 from convostate._core.validate import at_least_one, check_type
-from convostate._ports.records import DueTimer
+from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail
 from convostate._ports.roles import Clock, IdGenerator, Mailer, Store
 from convostate._service.access import Access
 from convostate._service.conversations import ConversationService
@@ -32,6 +32,7 @@ from convostate._service.export_email import DEFAULT_SENDER
 from convostate._service.exports import ExportService
 from convostate._service.pipeline import Pipeline
 from convostate._service.results import Badges, Delivery, ExportResult, HistoryEntry, Outcome, Page, Sweep
+from convostate._service.retries import DEFAULT_RETRIES, RetryPolicy
 from convostate._service.timers import TimerService
 from convostate._service.unit_of_work import DEFAULT_ATTEMPTS, UnitOfWork
 from convostate._service.views import ViewService
@@ -56,6 +57,7 @@ class Helpdesk:
         attempts: int = DEFAULT_ATTEMPTS,
         max_rule_depth: int = DEFAULT_MAX_DEPTH,
         sender: str = DEFAULT_SENDER,
+        retries: RetryPolicy = DEFAULT_RETRIES,
     ) -> None:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -68,6 +70,7 @@ class Helpdesk:
         self._max_rule_depth = at_least_one("max_rule_depth", max_rule_depth, "8")
         self.sender = sender
         """The ``From`` address of the emails convostate sends (exports)."""
+        self._retries = check_type("retries", retries, RetryPolicy, "RetryPolicy()")
         self._wire()
 
     @property
@@ -78,6 +81,16 @@ class Helpdesk:
     @rules.setter
     def rules(self, value: RuleSet) -> None:
         self._rules = check_type("rules", value, RuleSet, "DEFAULT_RULES")
+        self._wire()
+
+    @property
+    def retries(self) -> RetryPolicy:
+        """When :meth:`deliver_pending` tries a failed email again, and when it gives up; settable."""
+        return self._retries
+
+    @retries.setter
+    def retries(self, value: RetryPolicy) -> None:
+        self._retries = check_type("retries", value, RetryPolicy, "RetryPolicy()")
         self._wire()
 
     @property
@@ -131,6 +144,7 @@ class Helpdesk:
             views=self._views,
             mailer=self.mailer,
             sender=self.sender,
+            retries=self.retries,
         )
 
     # ------------------------------------------------------------------ the account directory
@@ -306,16 +320,32 @@ class Helpdesk:
         return self._exports.export(conversation_id, by=by)
 
     def deliver_pending(self, limit: int = 100) -> Delivery:
-        """Send the emails still in the outbox, oldest first, at most ``limit``: call it from the host's
-        scheduler, like :meth:`run_due`. Each is tried once per call; one that fails again stays pending.
+        """Send the emails of the outbox that are due, oldest first, at most ``limit``: call it from the
+        host's scheduler, like :meth:`run_due` (convostate starts no thread). Each is tried once per call.
+
+        A temporary failure (the mailer raised anything but :class:`PermanentDeliveryFailure`: a 4xx
+        reply, a dropped connection, a timeout) leaves the email pending until its ``next_attempt_at``,
+        backing off as :attr:`retries` says, until the policy gives up. A permanent failure (a 5xx reply,
+        every recipient refused), or giving up, marks it failed for good: it is not retried, and
+        :meth:`emails` with ``EmailStatus.FAILED`` lists it, with its ``last_error`` and the user who
+        asked for it (``requested_by``), so the host can tell them.
 
         convostate never sends an email twice: a worker claims an email before sending it (so several
         workers can run this at once), and marks it sent as soon as the mailer accepts it. One window is
         left, as with any outbox: if the process dies, or the store fails, after the mail server accepted
         an email and before it is marked sent, the email is sent again once the claim ends (``SEND_CLAIM``,
-        ten minutes). Both copies carry the same ``Message-ID``, so a receiving server can drop the second.
+        ten minutes): at most one duplicate, with the same ``Message-ID``, so a receiving server or mail
+        client can drop it.
 
         Raises:
             MailerNotConfigured: the helpdesk was built without a mailer.
         """
         return self._exports.deliver_pending(limit)
+
+    def emails(
+        self, status: EmailStatus = EmailStatus.PENDING, *, limit: int = 100, after: str | None = None
+    ) -> tuple[OutgoingEmail, ...]:
+        """The outbox's emails in ``status``, oldest first, at most ``limit``: what is waiting, what was
+        sent, what failed for good (and why: ``last_error``). For the next page, pass the last email's id
+        as ``after``."""
+        return self._exports.emails(status, limit=limit, after=after)

@@ -5,6 +5,7 @@ runs the suites of :mod:`convostate.testing.conformance` against itself.
 
 from __future__ import annotations
 
+from convostate._core.errors import DeliveryFailed as DeliveryFailed
 from convostate._core.tab_changes import RowKey as RowKey
 from convostate._core.tab_changes import RowPlace as RowPlace
 from convostate._core.tab_changes import TabChanges as TabChanges
@@ -14,6 +15,7 @@ from convostate._ports.changes import DirectoryChange as DirectoryChange
 from convostate._ports.changes import ExternalDelivery as ExternalDelivery
 from convostate._ports.changes import RotationTurns as RotationTurns
 from convostate._ports.records import DueTimer as DueTimer
+from convostate._ports.records import EmailStatus as EmailStatus
 from convostate._ports.records import OutgoingEmail as OutgoingEmail
 from convostate._ports.records import Position as Position
 from convostate._ports.records import TabCount as TabCount
@@ -33,10 +35,12 @@ __all__ = [
     "Clock",
     "ConversationChange",
     "ConversationLog",
+    "DeliveryFailed",
     "Directory",
     "DirectoryChange",
     "DueTimer",
     "DuplicateDelivery",
+    "EmailStatus",
     "ExternalDelivery",
     "IdGenerator",
     "Mailer",

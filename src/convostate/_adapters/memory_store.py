@@ -28,7 +28,7 @@ from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
 from convostate._ports import arguments as check
 from convostate._ports.changes import ChangeSet, ConversationChange
-from convostate._ports.records import DueTimer, OutgoingEmail, Position, TabCount
+from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail, Position, TabCount
 from convostate._ports.roles import DuplicateDelivery
 
 _DueEntry = tuple[int, str, str, DueTimer]
@@ -38,6 +38,16 @@ conversation has one timer per rule, so the first three are unique and the timer
 
 def _due_entry(timer: DueTimer) -> _DueEntry:
     return (epoch_microseconds(timer.due_at), timer.conversation_id.value, timer.rule_id.value, timer)
+
+
+def _free_at(held_until: pendulum.DateTime | None, at: pendulum.DateTime) -> bool:
+    """Whether a claim or a backoff that lasts until ``held_until`` (None: none) is over at ``at``."""
+    return held_until is None or held_until <= at
+
+
+def _oldest_first(emails: Iterable[OutgoingEmail]) -> list[OutgoingEmail]:
+    """The outbox's order: oldest ``created_at`` first, ties in the order enqueued (the dict's order)."""
+    return sorted(emails, key=lambda email: epoch_microseconds(email.created_at))
 
 
 class MemoryStore:
@@ -202,12 +212,34 @@ class MemoryStore:
     def outgoing_email(self, email_id: str) -> OutgoingEmail | None:
         return self._outbox.get(check.text("email_id", email_id))
 
-    def pending_emails(self, limit: int) -> Sequence[OutgoingEmail]:
+    def pending_emails(
+        self, limit: int, *, due_at: pendulum.DateTime | None = None
+    ) -> Sequence[OutgoingEmail]:
         check.a_limit(limit)
+        due = check.an_optional_instant("due_at", due_at)
         with self._lock:
-            pending = [email for email in self._outbox.values() if email.sent_at is None]
-        pending.sort(key=lambda email: epoch_microseconds(email.created_at))  # stable: ties keep their order
-        return pending[:limit]
+            pending = [
+                email
+                for email in self._outbox.values()
+                if email.sent_at is None
+                and email.failed_at is None
+                and (
+                    due is None
+                    or (_free_at(email.next_attempt_at, due) and _free_at(email.claimed_until, due))
+                )
+            ]
+        return _oldest_first(pending)[:limit]
+
+    def emails(self, status: EmailStatus, *, limit: int, after: str | None = None) -> Sequence[OutgoingEmail]:
+        wanted = check.an_email_status(status)
+        check.a_limit(limit)
+        after_id = check.an_optional_text("after", after)
+        with self._lock:
+            ordered = _oldest_first(self._outbox.values())
+            if after_id is not None:
+                start = self._outgoing(after_id)
+                ordered = ordered[next(n for n, email in enumerate(ordered) if email.id == start.id) + 1 :]
+        return [email for email in ordered if email.status is wanted][:limit]
 
     def claim_email(
         self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
@@ -217,9 +249,9 @@ class MemoryStore:
         check.an_instant("until", until)
         with self._lock:
             email = self._outbox.get(email_id)
-            if email is None or email.sent_at is not None:
+            if email is None or email.status is not EmailStatus.PENDING:
                 return None
-            if email.claimed_until is not None and email.claimed_until > at:
+            if not (_free_at(email.next_attempt_at, at) and _free_at(email.claimed_until, at)):
                 return None
             claimed = self._outbox[email_id] = attrs.evolve(email, claimed_until=until)
             return claimed
@@ -229,24 +261,29 @@ class MemoryStore:
         check.an_instant("at", at)
         with self._lock:
             email = self._outgoing(email_id)
-            if email.sent_at is None:
+            if email.status is EmailStatus.PENDING:
                 self._outbox[email_id] = attrs.evolve(
                     email, attempts=email.attempts + 1, last_attempt_at=at, sent_at=at, claimed_until=None
                 )
 
-    def email_failed(self, email_id: str, at: pendulum.DateTime, error: str) -> None:
+    def email_failed(
+        self, email_id: str, at: pendulum.DateTime, error: str, *, retry_at: pendulum.DateTime | None
+    ) -> None:
         check.text("email_id", email_id)
         check.an_instant("at", at)
         check.text("error", error)
+        check.an_optional_instant("retry_at", retry_at)
         with self._lock:
             email = self._outgoing(email_id)
-            if email.sent_at is None:
+            if email.status is EmailStatus.PENDING:
                 self._outbox[email_id] = attrs.evolve(
                     email,
                     attempts=email.attempts + 1,
                     last_error=error,
                     last_attempt_at=at,
                     claimed_until=None,
+                    next_attempt_at=retry_at,
+                    failed_at=None if retry_at is not None else at,
                 )
 
     def _outgoing(self, email_id: str) -> OutgoingEmail:

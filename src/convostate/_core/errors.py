@@ -11,11 +11,14 @@ from __future__ import annotations
 __all__ = [
     "ConcurrencyConflict",
     "ConvostateError",
+    "DeliveryFailed",
     "ExportDisabled",
     "InvalidInput",
     "NotAMember",
+    "PermanentDeliveryFailure",
     "PermissionDenied",
     "SingleUserInbox",
+    "TemporaryDeliveryFailure",
     "UnknownContact",
     "UnknownConversation",
     "UnknownInbox",
@@ -69,3 +72,24 @@ class ConcurrencyConflict(ConvostateError):
 
 class MailerNotConfigured(ConvostateError):
     """Emails are queued but nothing can send them: the helpdesk was built without a mailer."""
+
+
+class DeliveryFailed(ConvostateError):
+    """A mailer could not deliver an email. Raise a subclass from ``Mailer.send`` to say whether trying
+    again can help; any other exception from a mailer counts as temporary."""
+
+    def __init__(self, message: str, *, smtp_code: int | None = None) -> None:
+        super().__init__(message)
+        self.smtp_code = smtp_code
+        """The mail server's reply code (``451``, ``550``), or None when it never answered (a dropped
+        connection, a timeout)."""
+
+
+class TemporaryDeliveryFailure(DeliveryFailed):
+    """Trying again later may work (a 4xx reply, a refused or dropped connection, a timeout, a login the
+    host must fix): the email stays pending and is retried with backoff."""
+
+
+class PermanentDeliveryFailure(DeliveryFailed):
+    """Trying again cannot work (a 5xx reply, every recipient refused): the email is not retried, and stays
+    in the outbox as failed, with the server's answer as its error."""

@@ -18,7 +18,7 @@ from convostate._core.errors import InvalidInput
 from convostate._core.tabs import Tab
 from convostate._core.validate import at_least_one, aware_datetime, check_type
 from convostate._ports.changes import ChangeSet
-from convostate._ports.records import DueTimer, Position
+from convostate._ports.records import DueTimer, EmailStatus, Position
 
 T = TypeVar("T")
 
@@ -47,6 +47,18 @@ def an_instant(name: str, value: object) -> pendulum.DateTime:
     raise InvalidInput(
         f"{name} must be a timezone-aware pendulum.DateTime, got {type(value).__name__} {value!r}"
     )
+
+
+def an_optional_instant(name: str, value: object) -> pendulum.DateTime | None:
+    return None if value is None else an_instant(name, value)
+
+
+def an_email_status(value: object) -> EmailStatus:
+    return check_type("status", value, EmailStatus, "EmailStatus.FAILED")
+
+
+def an_optional_text(name: str, value: object) -> str | None:
+    return None if value is None else text(name, value)
 
 
 def a_limit(value: object) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -44,10 +45,23 @@ class Position:
         return cls(-epoch_microseconds(conversation.last_activity_at), conversation.id.value)
 
 
+class EmailStatus(enum.Enum):
+    """Where an email of the outbox stands: what ``Outbox.emails`` lists by."""
+
+    PENDING = "pending"
+    """Not sent yet: waiting for its first attempt, or for its next one (``next_attempt_at``)."""
+    SENT = "sent"
+    """The mail server accepted it (``sent_at``)."""
+    FAILED = "failed"
+    """It failed for good (``failed_at``): the server refused it for good, or it was still failing when
+    the retries ran out. It is not retried; ``last_error`` says why."""
+
+
 @attrs.frozen
 class OutgoingEmail:
     """An email in the store's outbox: queued before the first attempt to send it, so it is never lost, and
-    kept until it is sent (``sent_at``), however many attempts fail on the way.
+    kept after it is sent (``sent_at``) or has failed for good (``failed_at``), however many attempts fail
+    on the way.
 
     ``message`` is the whole email as bytes (``EmailMessage.as_bytes()``), so any store can keep it in a
     binary column; :meth:`parsed` gives it back as an ``EmailMessage``. Its ``Message-ID`` header is fixed
@@ -69,10 +83,21 @@ class OutgoingEmail:
     """When the mailer accepted it; None while it is pending."""
     claimed_until: pendulum.DateTime | None = None
     """While a worker is sending it (``Store.claim_email``), until when; other workers leave it alone."""
+    next_attempt_at: pendulum.DateTime | None = None
+    """Not to be tried before this instant (the ``retry_at`` of the last ``email_failed``); None: at once.
+    The backoff lives here, in the store, so it survives restarts and holds for every worker."""
+    failed_at: pendulum.DateTime | None = None
+    """When it failed for good (``email_failed`` with no ``retry_at``); None while it may still be sent."""
 
     @property
     def is_sent(self) -> bool:
         return self.sent_at is not None
+
+    @property
+    def status(self) -> EmailStatus:
+        if self.sent_at is not None:
+            return EmailStatus.SENT
+        return EmailStatus.PENDING if self.failed_at is None else EmailStatus.FAILED
 
     def parsed(self) -> EmailMessage:
         """The email, as the ``EmailMessage`` the mailer sends."""

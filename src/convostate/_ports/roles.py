@@ -19,7 +19,7 @@ from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, Use
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
 from convostate._core.tabs import Tab
 from convostate._ports.changes import ChangeSet
-from convostate._ports.records import DueTimer, OutgoingEmail, Position, TabCount
+from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail, Position, TabCount
 
 
 @runtime_checkable
@@ -34,7 +34,14 @@ class Clock(Protocol):
 @runtime_checkable
 class Mailer(Protocol):
     def send(self, message: EmailMessage) -> None:
-        """Send one email, or raise. The caller keeps the message until this returns, and retries."""
+        """Send one email, or raise. The caller keeps the message until this returns, and retries.
+
+        Raise :class:`~convostate.PermanentDeliveryFailure` when trying again cannot help (the server
+        refused the email for good): it is then not retried. Anything else raised (a
+        :class:`~convostate.TemporaryDeliveryFailure`, a ``ConnectionError``, a ``TimeoutError``) is a
+        temporary failure, retried with backoff. Once the server has accepted the email, do not raise: a
+        raise after acceptance sends it again.
+        """
         ...
 
 
@@ -116,35 +123,69 @@ class TimerQueue(Protocol):
 
 
 class Outbox(Protocol):
-    """Emails (exports) kept until they are sent: enqueued by a commit, claimed and marked one by one."""
+    """Emails (exports) kept until they are sent or fail for good: enqueued by a commit, claimed and marked
+    one by one, each pending one with the earliest instant it may be tried again (``next_attempt_at``).
+
+    An email's ``status`` (:class:`~convostate.ports.EmailStatus`) follows from its fields: sent
+    (``sent_at``), failed for good (``failed_at``), else pending. Sent and failed are final: nothing moves
+    an email out of them.
+    """
 
     def outgoing_email(self, email_id: str) -> OutgoingEmail | None:
-        """The email with this id, pending or sent; None if there is none."""
+        """The email with this id, whatever its status; None if there is none."""
         ...
 
-    def pending_emails(self, limit: int) -> Sequence[OutgoingEmail]:
-        """At most ``limit`` emails not sent yet (claimed or not), oldest ``created_at`` first, emails created
-        at the same instant in the order they were enqueued."""
+    def pending_emails(
+        self, limit: int, *, due_at: pendulum.DateTime | None = None
+    ) -> Sequence[OutgoingEmail]:
+        """At most ``limit`` pending emails (neither sent nor failed for good), oldest ``created_at`` first,
+        emails created at the same instant in the order they were enqueued.
+
+        With ``due_at``, only those a worker may try at that instant: ``next_attempt_at`` is None or at or
+        before ``due_at``, and ``claimed_until`` is None or at or before ``due_at``. (With SQL:
+        ``WHERE sent_at IS NULL AND failed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <=
+        :due_at) AND (claimed_until IS NULL OR claimed_until <= :due_at)``.) Without it, every pending
+        email, claimed or waiting or not.
+        """
+        ...
+
+    def emails(self, status: EmailStatus, *, limit: int, after: str | None = None) -> Sequence[OutgoingEmail]:
+        """At most ``limit`` emails in ``status``, in the order of :meth:`pending_emails` (``created_at``,
+        then the order enqueued), starting after the email whose id is ``after`` (the last of the previous
+        page, whatever its status now). An ``after`` that is no email in the outbox is refused with
+        :class:`~convostate.InvalidInput`."""
         ...
 
     def claim_email(
         self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
     ) -> OutgoingEmail | None:
         """Atomically claim a pending email for one worker to send, until ``until``: the claimed email, or
-        None if it is sent, unknown, or claimed by another worker past ``at``. (With SQL:
-        ``UPDATE ... WHERE sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= :at)``.)"""
+        None if it is sent, failed for good, unknown, not due yet (``next_attempt_at`` after ``at``), or
+        claimed by another worker past ``at``. (With SQL: ``UPDATE ... SET claimed_until = :until WHERE
+        id = :id AND sent_at IS NULL AND failed_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at
+        <= :at) AND (claimed_until IS NULL OR claimed_until <= :at) RETURNING ...``.)"""
         ...
 
     def email_sent(self, email_id: str, at: pendulum.DateTime) -> None:
         """The mailer accepted the email at ``at``: it leaves the pending emails for good, with one more
-        attempt counted. Marking a sent email sent again, or failed, changes nothing; an unknown id is
-        refused with :class:`~convostate.InvalidInput`."""
+        attempt counted and its claim released. Marking a sent or failed email sent, or failed, changes
+        nothing; an unknown id is refused with :class:`~convostate.InvalidInput`."""
         ...
 
-    def email_failed(self, email_id: str, at: pendulum.DateTime, error: str) -> None:
-        """An attempt to send the email failed with ``error``: it stays pending, with one more attempt
-        counted, ``last_error`` set and its claim released, to be retried. An unknown id is refused with
-        :class:`~convostate.InvalidInput`."""
+    def email_failed(
+        self, email_id: str, at: pendulum.DateTime, error: str, *, retry_at: pendulum.DateTime | None
+    ) -> None:
+        """An attempt to send the email failed at ``at`` with ``error``: one more attempt is counted,
+        ``last_error`` and ``last_attempt_at`` are set and its claim is released.
+
+        With ``retry_at``, the failure is temporary: the email stays pending with ``next_attempt_at =
+        retry_at``, and is neither listed as due nor claimed before then. With ``retry_at=None``, it failed
+        for good: ``failed_at = at``, and it leaves the pending emails like a sent one. A sent or failed
+        email stays as it is; an unknown id is refused with :class:`~convostate.InvalidInput`.
+
+        The application service writes ``error`` with no NUL and no lone surrogate, at most 1,000
+        characters plus a note of about 40 when it gives up, so a text column of 2,000 holds it.
+        """
         ...
 
 

@@ -12,7 +12,7 @@ from convostate._core.events import Event
 from convostate._core.model import Conversation
 from convostate._core.tabs import Tab
 from convostate._core.validate import clean_text
-from convostate._ports.records import DueTimer, OutgoingEmail, Position, TabCount
+from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail, Position, TabCount
 
 
 @attrs.frozen
@@ -137,8 +137,15 @@ class ExportResult:
 
 @attrs.frozen
 class Delivery:
-    """What ``Helpdesk.deliver_pending`` did: the emails it sent and those whose attempt failed (each with
-    its ``last_error``, still pending), oldest first."""
+    """What ``Helpdesk.deliver_pending`` did: the emails it sent and those whose attempt failed, oldest
+    first, each as stored after its attempt: with its ``last_error``, and either still pending until its
+    ``next_attempt_at`` or failed for good (:attr:`given_up`)."""
 
     sent: tuple[OutgoingEmail, ...]
     failed: tuple[OutgoingEmail, ...]
+
+    @property
+    def given_up(self) -> tuple[OutgoingEmail, ...]:
+        """The failed emails that will not be retried: a permanent failure, or the retries ran out. Tell
+        each one's ``requested_by`` that the export did not arrive."""
+        return tuple(email for email in self.failed if email.status is EmailStatus.FAILED)

@@ -27,7 +27,8 @@ of :mod:`convostate.ports`:
   compare-and-set turns of round-robin rules, each user's assignments per inbox;
 - :class:`ViewsConformance`: the tab pages and counts that listings and badges are built from;
 - :class:`TimerQueueConformance`: the timers of time rules, due oldest first, and their claims (leases);
-- :class:`OutboxConformance`: emails queued by a commit, claimed, sent or failed;
+- :class:`OutboxConformance`: emails queued by a commit, claimed, sent, failed for now (and not due again
+  before their ``retry_at``) or for good, and listed by status;
 - :class:`ConcurrencyConformance`: threads racing on one store (each through :meth:`another_handle`): no
   lost update, one conversation per contact and inbox, each timer fired once, each email sent once, badges
   that match listings.
@@ -72,6 +73,7 @@ from convostate import (
     ConversationId,
     ConversationStarted,
     DueTimer,
+    EmailStatus,
     Event,
     Helpdesk,
     Inbox,
@@ -691,15 +693,32 @@ class _FixedClock:
 
 
 class _SharedMailer:
-    """A mailer that threads share: it keeps the ``Message-ID`` of each email it is given."""
+    """A mailer that threads share: it keeps the ``Message-ID`` of each email it accepts, and refuses
+    ``failing`` of the sends (at random, the same for a seed) as a mail server that is busy now and then."""
 
-    def __init__(self) -> None:
+    def __init__(self, failing: float = 0.0) -> None:
         self._lock = threading.Lock()
+        self._chances = random.Random(13)
+        self._failing = failing
         self.message_ids: list[str] = []
+        self.attempts = 0
 
     def send(self, message: EmailMessage) -> None:
         with self._lock:
+            self.attempts += 1
+            if self._chances.random() < self._failing:
+                raise ConnectionResetError("the mail server dropped the connection")
             self.message_ids.append(str(message["Message-ID"]))
+
+
+class _SettableClock:
+    """A clock that threads share and that only the test moves, between races."""
+
+    def __init__(self, now: pendulum.DateTime) -> None:
+        self.now_at = now
+
+    def now(self) -> pendulum.DateTime:
+        return self.now_at
 
 
 @attrs.frozen
@@ -728,7 +747,7 @@ class _Desk:
         )
 
 
-def _desk(store: Store, clock: _TickingClock | _FixedClock) -> _Desk:
+def _desk(store: Store, clock: _TickingClock | _FixedClock | _SettableClock) -> _Desk:
     helpdesk = Helpdesk(store=store, clock=clock, ids=SequentialIds(), attempts=_ATTEMPTS)
     admin = helpdesk.add_user("Alex Morgan", "alex@example.com", role=Role.ADMIN).id
     ana = helpdesk.add_user("Ana Lima", "ana@example.com", by=admin).id
@@ -1829,7 +1848,8 @@ class TimerQueueConformance(_Suite):
 
 
 class OutboxConformance(_Suite):
-    """The :class:`~convostate.ports.Outbox` role: emails queued by a commit, claimed, sent or failed."""
+    """The :class:`~convostate.ports.Outbox` role: emails queued by a commit, claimed, sent or failed (for
+    now, with a time to retry, or for good), and listed by status."""
 
     def test_a_new_store_has_no_emails(self, store: Store) -> None:
         assert list(store.pending_emails(10)) == []
@@ -1923,7 +1943,12 @@ class OutboxConformance(_Suite):
         assert sent == attrs.evolve(email, attempts=1, last_attempt_at=at(5), sent_at=at(5))
         assert sent.is_sent
         assert _pending(account) == ["email-2"]
-        account.email_failed("email-1", at(6), "a late failure from a worker whose claim had ended")
+        account.email_failed(
+            "email-1", at(6), "a late failure from a worker whose claim ended", retry_at=at(9)
+        )
+        account.email_failed(
+            "email-1", at(6), "a late refusal from a worker whose claim ended", retry_at=None
+        )
         account.email_sent("email-1", at(7))
         assert account.claim_email("email-1", at(8), at(18)) is None
         assert account.outgoing_email("email-1") == sent
@@ -1932,14 +1957,21 @@ class OutboxConformance(_Suite):
     def test_a_failed_email_stays_pending_with_its_attempts_and_last_error(self, account: Store) -> None:
         email = _outgoing("email-1", _start(account, "c-1", SUPPORT, at(0)), at(1))
         _enqueue(account, email)
-        account.email_failed("email-1", at(2), "ConnectionRefusedError: no mail server")
-        account.email_failed("email-1", at(3), "TimeoutError: timed out")
-        failed = attrs.evolve(email, attempts=2, last_error="TimeoutError: timed out", last_attempt_at=at(3))
+        account.email_failed("email-1", at(2), "ConnectionRefusedError: no mail server", retry_at=at(3))
+        account.email_failed("email-1", at(3), "TimeoutError: timed out", retry_at=at(5))
+        failed = attrs.evolve(
+            email,
+            attempts=2,
+            last_error="TimeoutError: timed out",
+            last_attempt_at=at(3),
+            next_attempt_at=at(5),
+        )
         assert account.outgoing_email("email-1") == failed
+        assert failed.status is EmailStatus.PENDING
         assert list(account.pending_emails(10)) == [failed]
-        account.email_sent("email-1", at(4))
+        account.email_sent("email-1", at(5))
         assert account.outgoing_email("email-1") == attrs.evolve(
-            failed, attempts=3, last_attempt_at=at(4), sent_at=at(4)
+            failed, attempts=3, last_attempt_at=at(5), sent_at=at(5)
         )
         assert _pending(account) == []
 
@@ -1955,7 +1987,7 @@ class OutboxConformance(_Suite):
         conversation = _start(account, "c-1", SUPPORT, at(0))
         _enqueue(account, _outgoing("email-1", conversation, at(1)))
         account.claim_email("email-1", at(2), at(12))
-        account.email_failed("email-1", at(3), "TimeoutError: timed out")
+        account.email_failed("email-1", at(3), "TimeoutError: timed out", retry_at=at(4))
         assert _kept(account, "email-1").claimed_until is None
         assert account.claim_email("email-1", at(4), at(14)) is not None
         account.email_sent("email-1", at(5))
@@ -1966,9 +1998,98 @@ class OutboxConformance(_Suite):
         with pytest.raises(InvalidInput):
             account.email_sent("email-1", at(0))
         with pytest.raises(InvalidInput):
-            account.email_failed("email-1", at(0), "TimeoutError: timed out")
+            account.email_failed("email-1", at(0), "TimeoutError: timed out", retry_at=at(1))
+        with pytest.raises(InvalidInput):
+            account.email_failed("email-1", at(0), "550 no such user", retry_at=None)
         assert account.outgoing_email("email-1") is None
         assert _pending(account) == []
+
+    def test_a_temporary_failure_waits_until_its_retry_at(self, account: Store) -> None:
+        email = _outgoing("email-1", _start(account, "c-1", SUPPORT, at(0)), at(1))
+        _enqueue(account, email)
+        account.claim_email("email-1", at(2), at(12))
+        account.email_failed("email-1", at(3), "451 try again later", retry_at=at(10))
+        waiting = attrs.evolve(
+            email, attempts=1, last_error="451 try again later", last_attempt_at=at(3), next_attempt_at=at(10)
+        )
+        assert account.outgoing_email("email-1") == waiting
+        assert account.emails(EmailStatus.PENDING, limit=10) == [waiting]
+        assert list(account.pending_emails(10)) == [waiting]  # without due_at: waiting or not
+        assert list(account.pending_emails(10, due_at=at(9))) == []
+        assert account.claim_email("email-1", at(9), at(19)) is None
+        assert list(account.pending_emails(10, due_at=at(10))) == [waiting]
+        assert account.claim_email("email-1", at(10), at(20)) == attrs.evolve(waiting, claimed_until=at(20))
+
+    def test_due_emails_leave_out_those_claimed_past_then(self, account: Store) -> None:
+        conversation = _start(account, "c-1", SUPPORT, at(0))
+        _enqueue(
+            account, _outgoing("email-1", conversation, at(1)), _outgoing("email-2", conversation, at(2))
+        )
+        account.claim_email("email-1", at(3), at(12))
+        assert [email.id for email in account.pending_emails(10, due_at=at(11))] == ["email-2"]
+        assert [email.id for email in account.pending_emails(10, due_at=at(12))] == ["email-1", "email-2"]
+        assert [email.id for email in account.pending_emails(1, due_at=at(12))] == ["email-1"]
+
+    def test_a_permanent_failure_is_final_and_kept_with_its_error(self, account: Store) -> None:
+        conversation = _start(account, "c-1", SUPPORT, at(0))
+        email = _outgoing("email-1", conversation, at(1))
+        _enqueue(account, email, _outgoing("email-2", conversation, at(2)))
+        account.email_failed("email-1", at(3), "451 try again later", retry_at=at(4))
+        account.claim_email("email-1", at(4), at(14))
+        account.email_failed("email-1", at(5), "550 5.1.1 no such user", retry_at=None)
+        failed = attrs.evolve(
+            email,
+            attempts=2,
+            last_error="550 5.1.1 no such user",
+            last_attempt_at=at(5),
+            next_attempt_at=None,
+            failed_at=at(5),
+        )
+        assert account.outgoing_email("email-1") == failed
+        assert failed.status is EmailStatus.FAILED
+        assert not failed.is_sent
+        assert _pending(account) == ["email-2"]
+        assert [email.id for email in account.pending_emails(10, due_at=FAR_FUTURE)] == ["email-2"]
+        assert account.claim_email("email-1", FAR_FUTURE, FAR_FUTURE) is None
+        account.email_sent("email-1", at(6))
+        account.email_failed("email-1", at(7), "451 try again later", retry_at=at(8))
+        account.email_failed("email-1", at(7), "554 refused again", retry_at=None)
+        assert account.outgoing_email("email-1") == failed
+        assert account.emails(EmailStatus.FAILED, limit=10) == [failed]
+
+    def test_emails_are_listed_by_status_in_outbox_order_and_paged(self, account: Store) -> None:
+        conversation = _start(account, "c-1", SUPPORT, at(0))
+        for email_id, minutes in [
+            ("e-a", 30),
+            ("e-b", 10),
+            ("e-c", 20),
+            ("e-d", 10),
+            ("e-e", 40),
+            ("e-f", 50),
+        ]:
+            _enqueue(account, _outgoing(email_id, conversation, at(minutes)))
+        # the outbox's order: e-b, e-d, e-c, e-a, e-e, e-f
+        account.email_sent("e-d", at(60))
+        account.email_sent("e-a", at(61))
+        account.email_failed("e-c", at(62), "550 no such user", retry_at=None)
+        account.email_failed("e-e", at(63), "451 later", retry_at=at(90))
+
+        def listed(status: EmailStatus, limit: int = 10, after: str | None = None) -> list[str]:
+            emails = account.emails(status, limit=limit, after=after)
+            assert all(email.status is status for email in emails)
+            return [email.id for email in emails]
+
+        assert listed(EmailStatus.PENDING) == ["e-b", "e-e", "e-f"]
+        assert listed(EmailStatus.SENT) == ["e-d", "e-a"]
+        assert listed(EmailStatus.FAILED) == ["e-c"]
+        assert listed(EmailStatus.PENDING, limit=2) == ["e-b", "e-e"]
+        assert listed(EmailStatus.PENDING, limit=2, after="e-e") == ["e-f"]
+        assert listed(EmailStatus.SENT, after="e-d") == ["e-a"]
+        assert listed(EmailStatus.SENT, after="e-c") == ["e-a"]  # after an email of another status
+        assert listed(EmailStatus.FAILED, after="e-c") == []
+        assert listed(EmailStatus.SENT, after="e-f") == []
+        with pytest.raises(InvalidInput):
+            account.emails(EmailStatus.SENT, limit=10, after="e-404")
 
 
 # ---------------------------------------------------------------- racing actions through the facade
@@ -2301,6 +2422,35 @@ class ConcurrencyConformance(_Suite):
             assert email.is_sent
             assert email.attempts == 1
 
+    def test_racing_deliveries_that_fail_now_and_then_send_each_email_once(self, store: Store) -> None:
+        workers, exports = 4, 200
+        clock = _SettableClock(T0)
+        desk = _desk(store, clock)
+        conversation = desk.helpdesk.receive(desk.helpdesk.add_contact(name="Omar").id, desk.support, "Hi")
+        for _ in range(exports):
+            desk.helpdesk.export(conversation.conversation.id, by=desk.ana)
+        queued = {email.id: str(email.parsed()["Message-ID"]) for email in store.pending_emails(1000)}
+        mailer = _SharedMailer(failing=0.3)
+
+        def work(n: int, handle: Store) -> None:
+            helpdesk = desk.on(handle, mailer=mailer)
+            while handle.pending_emails(1, due_at=clock.now()):
+                helpdesk.deliver_pending(limit=10)
+
+        for _ in range(_TRIES):
+            self.race(store, workers, work)
+            waiting = store.pending_emails(1000)
+            if not waiting:
+                break
+            assert all(email.next_attempt_at is not None for email in waiting)
+            clock.now_at = max(email.next_attempt_at or T0 for email in waiting)
+        sent = collections.Counter(mailer.message_ids)
+        assert set(sent.values()) == {1}, "an email was sent twice"
+        assert set(sent) == set(queued.values())
+        emails = [_kept(store, email_id) for email_id in queued]
+        assert all(email.status is EmailStatus.SENT for email in emails)
+        assert sum(email.attempts for email in emails) == mailer.attempts > exports
+
     def test_racing_first_messages_take_each_round_robin_turn_once(self, store: Store) -> None:
         threads, conversations = 6, 60
         desk = _desk(store, _TickingClock(T0))
@@ -2479,7 +2629,22 @@ _BAD_PORT_CALLS: Final[tuple[tuple[str, Callable[[Store], object]], ...]] = (
     ("pending_emails() with limit -1", lambda store: store.pending_emails(-1)),
     ("claim_email() at a naive instant", lambda store: store.claim_email("e", cast(Any, _NAIVE), T0)),
     ("email_sent() of an unknown email", lambda store: store.email_sent("email-404", T0)),
-    ("email_failed() with no error text", lambda store: store.email_failed("email-404", T0, cast(Any, None))),
+    (
+        "email_failed() with no error text",
+        lambda store: store.email_failed("email-404", T0, cast(Any, None), retry_at=T0),
+    ),
+    (
+        "email_failed() to retry at a naive instant",
+        lambda store: store.email_failed("email-404", T0, "451", retry_at=cast(Any, _NAIVE)),
+    ),
+    ("pending_emails() due at text", lambda store: store.pending_emails(10, due_at=cast(Any, "now"))),
+    ("emails() of a status as text", lambda store: store.emails(cast(Any, "failed"), limit=10)),
+    ("emails() with limit 0", lambda store: store.emails(EmailStatus.SENT, limit=0)),
+    ("emails() after a number", lambda store: store.emails(EmailStatus.SENT, limit=10, after=cast(Any, 5))),
+    (
+        "emails() after an unknown email",
+        lambda store: store.emails(EmailStatus.SENT, limit=10, after="e-404"),
+    ),
     ("commit() of None", lambda store: store.commit(cast(Any, None))),
     ("commit() of a tuple", lambda store: store.commit(cast(Any, ((), None)))),
 )
