@@ -111,7 +111,7 @@ MAX_TAGS = 100
 def clean_text(name: str, value: object, limit: int = MAX_TEXT_CHARACTERS) -> str:
     """``value`` if it is text that every store, CSV export and email can carry, at most ``limit`` long.
 
-    Refused: a lone surrogate (``"\ud800"``, which a JSON webhook can deliver but no encoding can write,
+    Refused: a lone surrogate (``"\\ud800"``, which a JSON webhook can deliver but no encoding can write,
     so it would break every later export) and NUL (which PostgreSQL cannot store in text).
     """
     checked = check_type(name, value, str, "'hello'")
