@@ -66,10 +66,13 @@ EXPECTED: dict[str, frozenset[str]] = {
             "Role",
             "RuleId",
             "RuleLoop",
+            "SchemaMismatch",
             "SingleUserInbox",
             "Snoozed",
             "Starred",
             "Status",
+            "StorageBusy",
+            "StorageError",
             "Store",
             "StuckTimer",
             "Sweep",
@@ -89,6 +92,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "__version__",
         }
     ),
+    "convostate.sql": frozenset({"DEFAULT_ACCOUNT", "DEFAULT_PREFIX", "SqlStore", "upgrade"}),
     "convostate.core": frozenset(
         {
             "Assign",

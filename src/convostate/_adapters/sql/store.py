@@ -1,0 +1,468 @@
+"""The SQL store: every storage role on SQLite or PostgreSQL, through SQLAlchemy Core.
+
+A host opens it in one of three ways: on a URL (the store makes and owns the engine, and makes the schema
+in an empty database), on the host's ``Engine`` (the schema must be there), or on a ``Connection`` inside
+the host's transaction: then every read and commit runs in that transaction, each commit in a savepoint
+of its own (so a refused change set leaves the host's transaction as it was), and convostate never commits
+or rolls back the host's transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import pendulum
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from convostate._adapters.sql import dialects, schema
+from convostate._adapters.sql.commit import Commit
+from convostate._adapters.sql.tables import DEFAULT_ACCOUNT, DEFAULT_PREFIX, Tables
+from convostate._adapters.sql.values import decode, decode_event, instant, micros, optional_instant
+from convostate._core.errors import ConvostateError, InvalidInput, StorageError
+from convostate._core.events import Event
+from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
+from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
+from convostate._core.tabs import Tab
+from convostate._core.validate import non_empty_text
+from convostate._ports.changes import ChangeSet
+from convostate._ports.records import DueTimer, OutgoingEmail, Position, TabCount
+
+_TABS = tuple(Tab)
+
+
+class SqlStore:
+    """Every storage role in a SQL database, for one account; safe to share between threads, and between
+    processes on the same database.
+
+    Open it with :meth:`open` (a URL) or construct it on your ``Engine`` or ``Connection``.
+    """
+
+    def __init__(
+        self,
+        bind: sa.Engine | sa.Connection,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        prefix: str = DEFAULT_PREFIX,
+    ) -> None:
+        if not isinstance(bind, (sa.Engine, sa.Connection)):
+            raise InvalidInput(
+                f"SqlStore takes a SQLAlchemy Engine or Connection, got {type(bind).__name__}; "
+                "to open a URL, use SqlStore.open(url)"
+            )
+        self.account = non_empty_text("account", account)
+        self.tables = Tables(non_empty_text("prefix", prefix))
+        self._bind = bind
+        engine = bind if isinstance(bind, sa.Engine) else bind.engine
+        self.engine = engine
+        """The engine the store reaches its database through (the host's ``Connection``'s, if given one)."""
+        self.url = engine.url.render_as_string(hide_password=True)
+        # One in-memory SQLite connection serves every thread, one call at a time.
+        self._turns = threading.RLock() if dialects.is_memory_sqlite(engine.url) else None
+        self._commit = Commit(self.tables, self.account)
+        with self._writing() as connection:
+            schema.check(connection, self.tables, self.url)
+            accounts = self.tables.accounts
+            connection.execute(
+                dialects.insert(connection.dialect, accounts)
+                .values(account=self.account, directory_version=0, settings=None, next_email=0)
+                .on_conflict_do_nothing()
+            )
+
+    @classmethod
+    def open(
+        cls,
+        url: str | sa.URL,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        prefix: str = DEFAULT_PREFIX,
+        create: bool = True,
+        busy_timeout: float = dialects.DEFAULT_BUSY_TIMEOUT,
+        synchronous: str = "NORMAL",
+    ) -> SqlStore:
+        """A store on the database at ``url`` (``sqlite:///helpdesk.db``, ``postgresql+psycopg://...``), on
+        an engine of its own; :meth:`close` disposes of it.
+
+        Args:
+            create: make the schema if the database is empty (a new SQLite file); a database that holds
+                other tables is never changed (run ``python -m convostate.sql upgrade URL`` for that).
+            busy_timeout: SQLite: seconds a writer waits for another's write lock.
+            synchronous: SQLite: ``NORMAL`` (survives the application crashing) or ``FULL`` (survives
+                the machine losing power too, slower).
+
+        Raises:
+            SchemaMismatch: the database holds another schema, or an older or newer one.
+            StorageError: the database cannot be read or written.
+        """
+        engine = dialects.create_engine(url, busy_timeout=busy_timeout, synchronous=synchronous)
+        try:
+            if create:
+                with _translated("opening the database"), engine.begin() as connection:
+                    if schema.is_empty(connection):
+                        schema.upgrade(connection, prefix)
+            return cls(engine, account=account, prefix=prefix)
+        except BaseException:
+            engine.dispose()
+            raise
+
+    def close(self) -> None:
+        """Close the store's connections (only those of an engine it made or was given; a host's
+        ``Connection`` is the host's to close)."""
+        if isinstance(self._bind, sa.Engine):
+            self._bind.dispose()
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        if self._turns is None:
+            yield
+        else:
+            with self._turns:
+                yield
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        with self._turn(), _translated("reading the database"):
+            if isinstance(self._bind, sa.Connection):
+                yield self._bind
+            else:
+                with self._bind.connect() as connection:
+                    connection.execution_options(**{dialects.READING: True})
+                    yield connection
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
+        with self._turn(), _translated("writing to the database"):
+            if isinstance(self._bind, sa.Connection):
+                with self._bind.begin_nested():
+                    yield self._bind
+            else:
+                with self._bind.begin() as connection:
+                    yield connection
+
+    def _rows(self, statement: sa.Executable) -> Sequence[sa.Row[Any]]:
+        with self._reading() as connection:
+            return connection.execute(statement).all()
+
+    def _value(self, statement: sa.Executable) -> Any:
+        with self._reading() as connection:
+            return connection.execute(statement).scalar()
+
+    # ------------------------------------------------------------------ directory
+
+    def directory_version(self) -> int:
+        a = self.tables.accounts.c
+        return int(self._value(sa.select(a.directory_version).where(a.account == self.account)))
+
+    def user(self, user_id: UserId) -> User | None:
+        u = self.tables.users.c
+        payload = self._value(sa.select(u.payload).where(u.account == self.account, u.id == user_id.value))
+        return None if payload is None else decode(payload, User)
+
+    def user_by_email(self, email: str) -> User | None:
+        u = self.tables.users.c
+        payload = self._value(
+            sa.select(u.payload).where(u.account == self.account, u.email_key == email.casefold())
+        )
+        return None if payload is None else decode(payload, User)
+
+    def users(self) -> Sequence[User]:
+        u = self.tables.users.c
+        rows = self._rows(sa.select(u.payload).where(u.account == self.account).order_by(u.added))
+        return [decode(row.payload, User) for row in rows]
+
+    def inbox(self, inbox_id: InboxId) -> Inbox | None:
+        i = self.tables.inboxes.c
+        payload = self._value(sa.select(i.payload).where(i.account == self.account, i.id == inbox_id.value))
+        return None if payload is None else decode(payload, Inbox)
+
+    def inboxes(self) -> Sequence[Inbox]:
+        i = self.tables.inboxes.c
+        rows = self._rows(sa.select(i.payload).where(i.account == self.account).order_by(i.added))
+        return [decode(row.payload, Inbox) for row in rows]
+
+    def contact(self, contact_id: ContactId) -> Contact | None:
+        c = self.tables.contacts.c
+        payload = self._value(sa.select(c.payload).where(c.account == self.account, c.id == contact_id.value))
+        return None if payload is None else decode(payload, Contact)
+
+    def settings(self) -> AccountSettings:
+        a = self.tables.accounts.c
+        payload = self._value(sa.select(a.settings).where(a.account == self.account))
+        return AccountSettings() if payload is None else decode(payload, AccountSettings)
+
+    # ------------------------------------------------------------------ conversation log
+
+    def conversation(self, conversation_id: ConversationId) -> Conversation | None:
+        c = self.tables.conversations.c
+        payload = self._value(
+            sa.select(c.payload).where(c.account == self.account, c.id == conversation_id.value)
+        )
+        return None if payload is None else decode(payload, Conversation)
+
+    def conversation_between(self, contact_id: ContactId, inbox_id: InboxId) -> ConversationId | None:
+        b = self.tables.between.c
+        found = self._value(
+            sa.select(b.conversation_id).where(
+                b.account == self.account, b.contact_id == contact_id.value, b.inbox_id == inbox_id.value
+            )
+        )
+        return None if found is None else ConversationId(found)
+
+    def events(self, conversation_id: ConversationId) -> Sequence[Event]:
+        e = self.tables.events.c
+        rows = self._rows(
+            sa.select(e.payload)
+            .where(e.account == self.account, e.conversation_id == conversation_id.value)
+            .order_by(e.version)
+        )
+        return tuple(decode_event(row.payload) for row in rows)
+
+    def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]:
+        a = self.tables.assignments.c
+        rows = self._rows(
+            sa.select(a.conversation_id)
+            .where(a.account == self.account, a.user_id == user_id.value, a.inbox_id == inbox_id.value)
+            .order_by(a.conversation_id)
+        )
+        return [ConversationId(row.conversation_id) for row in rows]
+
+    def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
+        wanted = list(rule_ids)
+        r = self.tables.rotations.c
+        rows = self._rows(
+            sa.select(r.rule_id, r.turns).where(
+                r.account == self.account, r.rule_id.in_([rule.value for rule in wanted])
+            )
+        )
+        turns = {row.rule_id: int(row.turns) for row in rows}
+        return {rule: turns.get(rule.value, 0) for rule in wanted}
+
+    # ------------------------------------------------------------------ views
+
+    def tab_page(
+        self,
+        tab: Tab,
+        user_id: UserId,
+        inbox_ids: Collection[InboxId],
+        *,
+        after: Position | None,
+        limit: int,
+    ) -> Sequence[Conversation]:
+        """One keyset read per inbox (each an index range scan of its list), merged newest first."""
+        if not inbox_ids or limit <= 0:
+            return []
+        r, c = self.tables.tab_rows.c, self.tables.conversations.c
+        owner = user_id.value if tab.is_personal else ""
+        lists = []
+        for inbox_id in inbox_ids:
+            rows = sa.select(r.newest_first, r.conversation_id).where(
+                r.account == self.account, r.inbox_id == inbox_id.value, r.tab == tab.value, r.owner == owner
+            )
+            if after is not None:
+                rows = rows.where(
+                    sa.tuple_(r.newest_first, r.conversation_id)
+                    > sa.tuple_(sa.literal(after.newest_first), sa.literal(after.conversation_id))
+                )
+            lists.append(rows.order_by(r.newest_first, r.conversation_id).limit(limit).subquery().select())
+        merged = (sa.union_all(*lists) if len(lists) > 1 else lists[0]).subquery()
+        page = (
+            sa.select(c.payload)
+            .join_from(merged, self.tables.conversations, merged.c.conversation_id == c.id)
+            .where(c.account == self.account)
+            .order_by(merged.c.newest_first, merged.c.conversation_id)
+            .limit(limit)
+        )
+        return [decode(row.payload, Conversation) for row in self._rows(page)]
+
+    def tab_counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]:
+        """The badge counters kept by every commit: one indexed read, never a count of the tabs' rows."""
+        k = self.tables.tab_counters.c
+        user = user_id.value
+        totals = dict.fromkeys(_TABS, 0)
+        unread = dict.fromkeys(_TABS, 0)
+        if inbox_ids:
+            rows = self._rows(
+                sa.select(k.tab, k.owner, k.total, k.unread).where(
+                    k.account == self.account,
+                    k.inbox_id.in_([inbox.value for inbox in inbox_ids]),
+                    k.owner.in_(("", user)),
+                )
+            )
+            for row in rows:
+                tab = Tab(row.tab)
+                if tab.is_personal and row.owner != user:
+                    continue
+                if row.owner == "" or tab.is_personal:
+                    totals[tab] += int(row.total)
+                unread[tab] += int(row.unread)
+        return {tab: TabCount(totals[tab], unread[tab]) for tab in _TABS}
+
+    # ------------------------------------------------------------------ timers
+
+    def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
+        t = self.tables.timers.c
+        rows = sa.select(t.due_at, t.conversation_id, t.rule_id).where(
+            t.account == self.account, t.due_at <= micros(now)
+        )
+        if after is not None:
+            rows = rows.where(
+                sa.tuple_(t.due_at, t.conversation_id, t.rule_id)
+                > sa.tuple_(
+                    sa.literal(micros(after.due_at)),
+                    sa.literal(after.conversation_id.value),
+                    sa.literal(after.rule_id.value),
+                )
+            )
+        ordered = rows.order_by(t.due_at, t.conversation_id, t.rule_id).limit(max(limit, 0))
+        return [_due_timer(row) for row in self._rows(ordered)]
+
+    def claim_due(
+        self, now: pendulum.DateTime, *, limit: int, until: pendulum.DateTime
+    ) -> Sequence[DueTimer]:
+        """``UPDATE ... WHERE key IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: on
+        PostgreSQL, workers sweeping at once each claim other timers; SQLite's writer holds the lock."""
+        if limit <= 0:
+            return []
+        timers = self.tables.timers
+        t = timers.c
+        at = micros(now)
+        free = (
+            sa.select(t.conversation_id, t.rule_id)
+            .where(
+                t.account == self.account,
+                t.due_at <= at,
+                sa.or_(t.claimed_until.is_(None), t.claimed_until <= at),
+            )
+            .order_by(t.due_at, t.conversation_id, t.rule_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            sa.update(timers)
+            .where(t.account == self.account, sa.tuple_(t.conversation_id, t.rule_id).in_(free))
+            .values(claimed_until=micros(until))
+            .returning(t.due_at, t.conversation_id, t.rule_id)
+        )
+        with self._writing() as connection:
+            claimed = [_due_timer(row) for row in connection.execute(claim)]
+        return sorted(claimed)
+
+    def release(self, timers: Sequence[DueTimer]) -> None:
+        if not timers:
+            return
+        t = self.tables.timers.c
+        with self._writing() as connection:
+            connection.execute(
+                sa.update(self.tables.timers)
+                .where(
+                    t.account == self.account,
+                    t.conversation_id == sa.bindparam("b_conversation"),
+                    t.rule_id == sa.bindparam("b_rule"),
+                )
+                .values(claimed_until=None),
+                [
+                    {"b_conversation": timer.conversation_id.value, "b_rule": timer.rule_id.value}
+                    for timer in timers
+                ],
+            )
+
+    # ------------------------------------------------------------------ outbox
+
+    def outgoing_email(self, email_id: str) -> OutgoingEmail | None:
+        o = self.tables.outbox.c
+        rows = self._rows(sa.select(self.tables.outbox).where(o.account == self.account, o.id == email_id))
+        return _outgoing(rows[0]) if rows else None
+
+    def pending_emails(self, limit: int) -> Sequence[OutgoingEmail]:
+        o = self.tables.outbox.c
+        rows = self._rows(
+            sa.select(self.tables.outbox)
+            .where(o.account == self.account, o.sent_at.is_(None))
+            .order_by(o.created_at, o.enqueued)
+            .limit(max(limit, 0))
+        )
+        return [_outgoing(row) for row in rows]
+
+    def claim_email(
+        self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
+    ) -> OutgoingEmail | None:
+        outbox = self.tables.outbox
+        o = outbox.c
+        claim = (
+            sa.update(outbox)
+            .where(
+                o.account == self.account,
+                o.id == email_id,
+                o.sent_at.is_(None),
+                sa.or_(o.claimed_until.is_(None), o.claimed_until <= micros(at)),
+            )
+            .values(claimed_until=micros(until))
+            .returning(*outbox.c)
+        )
+        with self._writing() as connection:
+            row = connection.execute(claim).first()
+        return None if row is None else _outgoing(row)
+
+    def email_sent(self, email_id: str, at: pendulum.DateTime) -> None:
+        self._attempted(email_id, sent_at=micros(at), last_attempt_at=micros(at))
+
+    def email_failed(self, email_id: str, at: pendulum.DateTime, error: str) -> None:
+        self._attempted(email_id, last_error=error, last_attempt_at=micros(at))
+
+    def _attempted(self, email_id: str, **values: Any) -> None:
+        """One more attempt counted on a pending email, its claim released; a sent one stays as it is."""
+        outbox = self.tables.outbox
+        o = outbox.c
+        where = (o.account == self.account, o.id == email_id)
+        with self._writing() as connection:
+            moved = connection.execute(
+                sa.update(outbox)
+                .where(*where, o.sent_at.is_(None))
+                .values(attempts=o.attempts + 1, claimed_until=None, **values)
+            ).rowcount
+            if not moved and connection.execute(sa.select(o.id).where(*where)).first() is None:
+                raise InvalidInput(f"no email {email_id} in the outbox")
+
+    # ------------------------------------------------------------------ the one write
+
+    def commit(self, changes: ChangeSet) -> None:
+        with self._writing() as connection:
+            self._commit.apply(connection, changes)
+
+
+@contextlib.contextmanager
+def _translated(where: str) -> Iterator[None]:
+    """The database's errors as convostate's, at the storage boundary."""
+    try:
+        yield
+    except ConvostateError:
+        raise
+    except (exc.SQLAlchemyError, UnicodeEncodeError) as error:
+        translated = dialects.translate(error, where)
+        if translated is None:
+            raise StorageError(f"{where} failed: {error}") from error
+        raise translated from error
+
+
+def _due_timer(row: Any) -> DueTimer:
+    return DueTimer(instant(row.due_at), ConversationId(row.conversation_id), RuleId(row.rule_id))
+
+
+def _outgoing(row: Any) -> OutgoingEmail:
+    return OutgoingEmail(
+        id=row.id,
+        conversation_id=ConversationId(row.conversation_id),
+        requested_by=UserId(row.requested_by),
+        message=bytes(row.message),
+        created_at=instant(row.created_at),
+        attempts=int(row.attempts),
+        last_error=row.last_error,
+        last_attempt_at=optional_instant(row.last_attempt_at),
+        sent_at=optional_instant(row.sent_at),
+        claimed_until=optional_instant(row.claimed_until),
+    )
