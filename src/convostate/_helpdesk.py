@@ -90,7 +90,10 @@ class Helpdesk:
                 (the message says what to run).
             StorageError: the database cannot be read or written.
         """
-        from convostate._adapters.sql.store import SqlStore  # noqa: PLC0415 (SQLAlchemy only when used)
+        try:
+            from convostate._adapters.sql.store import SqlStore  # noqa: PLC0415 (SQLAlchemy when used)
+        except ImportError as missing:
+            raise ImportError("Helpdesk.open needs the sql extra: pip install 'convostate[sql]'") from missing
 
         return cls(
             store=SqlStore.open(url, account=account), clock=clock, mailer=mailer, ids=ids, rules=rules

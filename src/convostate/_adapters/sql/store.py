@@ -63,14 +63,19 @@ class SqlStore:
         # One in-memory SQLite connection serves every thread, one call at a time.
         self._turns = threading.RLock() if dialects.is_memory_sqlite(engine.url) else None
         self._commit = Commit(self.tables, self.account)
-        with self._writing() as connection:
+        with self._reading() as connection:
             schema.check(connection, self.tables, self.url)
             accounts = self.tables.accounts
-            connection.execute(
-                dialects.insert(connection.dialect, accounts)
-                .values(account=self.account, directory_version=0, settings=None, next_email=0)
-                .on_conflict_do_nothing()
-            )
+            known = connection.execute(
+                sa.select(accounts.c.account).where(accounts.c.account == self.account)
+            ).first()
+        if known is None:  # (a read-only database can be read when the account is in it already)
+            with self._writing() as connection:
+                connection.execute(
+                    dialects.insert(connection.dialect, accounts)
+                    .values(account=self.account, directory_version=0, settings=None, next_email=0)
+                    .on_conflict_do_nothing()
+                )
 
     @classmethod
     def open(
