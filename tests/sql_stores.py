@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
@@ -49,3 +49,17 @@ def postgres_engine() -> sa.Engine:
 def postgres_store() -> SqlStore:
     """An empty store: a new account in the shared test schema."""
     return SqlStore(postgres_engine(), account=f"test-{uuid.uuid4()}", prefix=TEST_PREFIX)
+
+
+def dump(store: SqlStore) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the store's account, in key order: what "nothing changed" compares."""
+    with store.engine.connect() as connection:
+        return {
+            table.name: [
+                tuple(row)
+                for row in connection.execute(
+                    sa.select(table).where(table.c.account == store.account).order_by(*table.primary_key)
+                )
+            ]
+            for table in store.tables.metadata.sorted_tables
+        }

@@ -33,23 +33,9 @@ from convostate.ports import ChangeSet, DirectoryChange
 from convostate.sql import SqlStore, upgrade
 from convostate.testing import ManualClock, SequentialIds
 from convostate.testing.conformance import REFUSALS, refused_change_set
-from tests.sql_stores import needs_postgres, postgres_engine, postgres_store
+from tests.sql_stores import dump, needs_postgres, postgres_engine, postgres_store
 
 START = pendulum.datetime(2026, 3, 2, 9, 0, tz="UTC")
-
-
-def dump(store: SqlStore) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of the store's account, in key order: what "nothing changed" compares."""
-    with store.engine.connect() as connection:
-        return {
-            table.name: [
-                tuple(row)
-                for row in connection.execute(
-                    sa.select(table).where(table.c.account == store.account).order_by(*table.primary_key)
-                )
-            ]
-            for table in store.tables.metadata.sorted_tables
-        }
 
 
 def _fill(helpdesk: Helpdesk) -> tuple[ConversationId, ContactId]:
