@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from convostate._adapters.sql import dialects
+from convostate._adapters.sql.queries import Queries
 from convostate._adapters.sql.tables import Tables
 from convostate._adapters.sql.values import encode, micros
 from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownInbox
@@ -33,9 +34,11 @@ _Counters = dict[RowKey, list[int]]
 class Commit:
     """Applies change sets to one account's rows, through the connection it is given."""
 
-    def __init__(self, tables: Tables, account: str) -> None:
+    def __init__(self, tables: Tables, queries: Queries, account: str) -> None:
         self._t = tables
+        self._q = queries
         self._account = account
+        self._upsert_counters: Any = None  # built on first use, for the connection's dialect
 
     def apply(self, connection: sa.Connection, changes: ChangeSet) -> None:
         t, account = self._t, self._account
@@ -86,9 +89,7 @@ class Commit:
             if expected is None:
                 return
             # Held FOR SHARE until commit: a directory change waits for this decision, or it waits for one.
-            stored = connection.execute(
-                sa.select(row.directory_version).where(row.account == account).with_for_update(read=True)
-            ).scalar_one()
+            stored = connection.execute(self._q.directory_version_held, {"account": account}).scalar_one()
             if stored != expected:
                 raise _directory_moved(stored, expected)
             return
@@ -186,12 +187,16 @@ class Commit:
     ) -> None:
         t, account = self._t, self._account
         conversation, expected = change.state, change.expected_version
-        c = t.conversations.c
         if expected != 0:
             moved = connection.execute(
-                sa.update(t.conversations)
-                .where(c.account == account, c.id == conversation.id.value, c.version == expected)
-                .values(version=conversation.version, payload=encode(conversation))
+                self._q.move_conversation,
+                {
+                    "of_account": account,
+                    "of_id": conversation.id.value,
+                    "expected": expected,
+                    "new_version": conversation.version,
+                    "new_payload": encode(conversation),
+                },
             ).rowcount
             if moved == 0:
                 raise _version_conflict(change, self._version(connection, conversation.id.value))
@@ -213,7 +218,7 @@ class Commit:
         if change.events:
             first = expected + 1
             connection.execute(
-                t.events.insert(),
+                self._q.add_events,
                 [
                     {
                         "account": account,
@@ -229,9 +234,8 @@ class Commit:
         self._timers(connection, change)
 
     def _version(self, connection: sa.Connection, conversation_id: str) -> int:
-        c = self._t.conversations.c
         stored = connection.execute(
-            sa.select(c.version).where(c.account == self._account, c.id == conversation_id)
+            self._q.version, {"account": self._account, "id": conversation_id}
         ).scalar()
         return 0 if stored is None else int(stored)
 
@@ -276,19 +280,15 @@ class Commit:
 
     def _tabs(self, connection: sa.Connection, change: ConversationChange, counters: _Counters) -> None:
         t, account, tabs = self._t, self._account, change.tabs
-        r = t.tab_rows.c
         if tabs.removed:
-            columns = ("account", "inbox_id", "tab", "owner", "newest_first", "conversation_id")
             connection.execute(
-                sa.delete(t.tab_rows).where(*(r[name] == sa.bindparam(name) for name in columns)),
+                self._q.remove_rows,
                 [_tab_row(account, key, place) for key, place in tabs.removed],
             )
             for key, _ in tabs.removed:
                 counters[key][0] -= 1
         if tabs.added:
-            connection.execute(
-                t.tab_rows.insert(), [_tab_row(account, key, place) for key, place in tabs.added]
-            )
+            connection.execute(self._q.add_rows, [_tab_row(account, key, place) for key, place in tabs.added])
             for key, _ in tabs.added:
                 counters[key][0] += 1
         for key, count in tabs.unread:
@@ -333,28 +333,23 @@ class Commit:
         ]
         if not moves:
             return
-        c = self._t.tab_counters.c
-        upsert = dialects.insert(connection.dialect, self._t.tab_counters)
-        connection.execute(
-            upsert.on_conflict_do_update(
+        if self._upsert_counters is None:
+            c = self._t.tab_counters.c
+            upsert = dialects.insert(connection.dialect, self._t.tab_counters)
+            self._upsert_counters = upsert.on_conflict_do_update(
                 index_elements=["account", "inbox_id", "tab", "owner"],
                 set_={"total": c.total + upsert.excluded.total, "unread": c.unread + upsert.excluded.unread},
-            ),
-            moves,
-        )
+            )
+        connection.execute(self._upsert_counters, moves)
 
     def _timers(self, connection: sa.Connection, change: ConversationChange) -> None:
         """The conversation's timers are replaced, and any claim on them ends with them."""
-        t, account, conversation_id = self._t, self._account, change.state.id.value
+        account, conversation_id = self._account, change.state.id.value
         if change.expected_version != 0:
-            connection.execute(
-                sa.delete(t.timers).where(
-                    t.timers.c.account == account, t.timers.c.conversation_id == conversation_id
-                )
-            )
+            connection.execute(self._q.drop_timers, {"account": account, "id": conversation_id})
         if change.timers:
             connection.execute(
-                t.timers.insert(),
+                self._q.add_timers,
                 [
                     {
                         "account": account,

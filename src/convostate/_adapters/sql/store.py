@@ -20,6 +20,7 @@ from sqlalchemy import exc
 
 from convostate._adapters.sql import dialects, schema
 from convostate._adapters.sql.commit import Commit
+from convostate._adapters.sql.queries import Queries
 from convostate._adapters.sql.tables import DEFAULT_ACCOUNT, DEFAULT_PREFIX, Tables
 from convostate._adapters.sql.values import decode, decode_event, instant, micros, optional_instant
 from convostate._core.errors import ConvostateError, InvalidInput, StorageError
@@ -62,14 +63,14 @@ class SqlStore:
         self.url = engine.url.render_as_string(hide_password=True)
         # One in-memory SQLite connection serves every thread, one call at a time.
         self._turns = threading.RLock() if dialects.is_memory_sqlite(engine.url) else None
-        self._commit = Commit(self.tables, self.account)
+        self._q = Queries(self.tables)
+        self._commit = Commit(self.tables, self._q, self.account)
         with self._reading() as connection:
             schema.check(connection, self.tables, self.url)
-            accounts = self.tables.accounts
-            known = connection.execute(
-                sa.select(accounts.c.account).where(accounts.c.account == self.account)
-            ).first()
-        if known is None:  # (a read-only database can be read when the account is in it already)
+        accounts = self.tables.accounts
+        if (
+            self._value(self._q.account_known) is None
+        ):  # (a read-only database can be read when the account is in it already)
             with self._writing() as connection:
                 connection.execute(
                     dialects.insert(connection.dialect, accounts)
@@ -149,101 +150,67 @@ class SqlStore:
                 with self._bind.begin() as connection:
                     yield connection
 
-    def _rows(self, statement: sa.Executable) -> Sequence[sa.Row[Any]]:
+    def _rows(self, statement: sa.Executable, **values: Any) -> Sequence[sa.Row[Any]]:
         with self._reading() as connection:
-            return connection.execute(statement).all()
+            return connection.execute(statement, {"account": self.account, **values}).all()
 
-    def _value(self, statement: sa.Executable) -> Any:
+    def _value(self, statement: sa.Executable, **values: Any) -> Any:
         with self._reading() as connection:
-            return connection.execute(statement).scalar()
+            return connection.execute(statement, {"account": self.account, **values}).scalar()
 
     # ------------------------------------------------------------------ directory
 
     def directory_version(self) -> int:
-        a = self.tables.accounts.c
-        return int(self._value(sa.select(a.directory_version).where(a.account == self.account)))
+        return int(self._value(self._q.directory_version))
 
     def user(self, user_id: UserId) -> User | None:
-        u = self.tables.users.c
-        payload = self._value(sa.select(u.payload).where(u.account == self.account, u.id == user_id.value))
+        payload = self._value(self._q.user, id=user_id.value)
         return None if payload is None else decode(payload, User)
 
     def user_by_email(self, email: str) -> User | None:
-        u = self.tables.users.c
-        payload = self._value(
-            sa.select(u.payload).where(u.account == self.account, u.email_key == email.casefold())
-        )
+        payload = self._value(self._q.user_by_email, email=email.casefold())
         return None if payload is None else decode(payload, User)
 
     def users(self) -> Sequence[User]:
-        u = self.tables.users.c
-        rows = self._rows(sa.select(u.payload).where(u.account == self.account).order_by(u.added))
-        return [decode(row.payload, User) for row in rows]
+        return [decode(row.payload, User) for row in self._rows(self._q.users)]
 
     def inbox(self, inbox_id: InboxId) -> Inbox | None:
-        i = self.tables.inboxes.c
-        payload = self._value(sa.select(i.payload).where(i.account == self.account, i.id == inbox_id.value))
+        payload = self._value(self._q.inbox, id=inbox_id.value)
         return None if payload is None else decode(payload, Inbox)
 
     def inboxes(self) -> Sequence[Inbox]:
-        i = self.tables.inboxes.c
-        rows = self._rows(sa.select(i.payload).where(i.account == self.account).order_by(i.added))
-        return [decode(row.payload, Inbox) for row in rows]
+        return [decode(row.payload, Inbox) for row in self._rows(self._q.inboxes)]
 
     def contact(self, contact_id: ContactId) -> Contact | None:
-        c = self.tables.contacts.c
-        payload = self._value(sa.select(c.payload).where(c.account == self.account, c.id == contact_id.value))
+        payload = self._value(self._q.contact, id=contact_id.value)
         return None if payload is None else decode(payload, Contact)
 
     def settings(self) -> AccountSettings:
-        a = self.tables.accounts.c
-        payload = self._value(sa.select(a.settings).where(a.account == self.account))
+        payload = self._value(self._q.settings)
         return AccountSettings() if payload is None else decode(payload, AccountSettings)
 
     # ------------------------------------------------------------------ conversation log
 
     def conversation(self, conversation_id: ConversationId) -> Conversation | None:
-        c = self.tables.conversations.c
-        payload = self._value(
-            sa.select(c.payload).where(c.account == self.account, c.id == conversation_id.value)
-        )
+        payload = self._value(self._q.conversation, id=conversation_id.value)
         return None if payload is None else decode(payload, Conversation)
 
     def conversation_between(self, contact_id: ContactId, inbox_id: InboxId) -> ConversationId | None:
-        b = self.tables.between.c
-        found = self._value(
-            sa.select(b.conversation_id).where(
-                b.account == self.account, b.contact_id == contact_id.value, b.inbox_id == inbox_id.value
-            )
-        )
+        found = self._value(self._q.between, contact=contact_id.value, inbox=inbox_id.value)
         return None if found is None else ConversationId(found)
 
     def events(self, conversation_id: ConversationId) -> Sequence[Event]:
-        e = self.tables.events.c
-        rows = self._rows(
-            sa.select(e.payload)
-            .where(e.account == self.account, e.conversation_id == conversation_id.value)
-            .order_by(e.version)
+        return tuple(
+            decode_event(row.payload) for row in self._rows(self._q.events, id=conversation_id.value)
         )
-        return tuple(decode_event(row.payload) for row in rows)
 
     def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]:
-        a = self.tables.assignments.c
-        rows = self._rows(
-            sa.select(a.conversation_id)
-            .where(a.account == self.account, a.user_id == user_id.value, a.inbox_id == inbox_id.value)
-            .order_by(a.conversation_id)
-        )
+        rows = self._rows(self._q.assigned, user=user_id.value, inbox=inbox_id.value)
         return [ConversationId(row.conversation_id) for row in rows]
 
     def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
         wanted = list(rule_ids)
-        r = self.tables.rotations.c
-        rows = self._rows(
-            sa.select(r.rule_id, r.turns).where(
-                r.account == self.account, r.rule_id.in_([rule.value for rule in wanted])
-            )
-        )
+        rows = self._rows(self._q.rotations, rules=[rule.value for rule in wanted])
         turns = {row.rule_id: int(row.turns) for row in rows}
         return {rule: turns.get(rule.value, 0) for rule in wanted}
 
@@ -261,42 +228,22 @@ class SqlStore:
         """One keyset read per inbox (each an index range scan of its list), merged newest first."""
         if not inbox_ids or limit <= 0:
             return []
-        r, c = self.tables.tab_rows.c, self.tables.conversations.c
+        values: dict[str, Any] = {f"inbox_{n}": inbox.value for n, inbox in enumerate(inbox_ids)}
+        if after is not None:
+            values.update(after_newest=after.newest_first, after_id=after.conversation_id)
+        page = self._q.tab_page(len(inbox_ids), after is not None)
         owner = user_id.value if tab.is_personal else ""
-        lists = []
-        for inbox_id in inbox_ids:
-            rows = sa.select(r.newest_first, r.conversation_id).where(
-                r.account == self.account, r.inbox_id == inbox_id.value, r.tab == tab.value, r.owner == owner
-            )
-            if after is not None:
-                rows = rows.where(
-                    sa.tuple_(r.newest_first, r.conversation_id)
-                    > sa.tuple_(sa.literal(after.newest_first), sa.literal(after.conversation_id))
-                )
-            lists.append(rows.order_by(r.newest_first, r.conversation_id).limit(limit).subquery().select())
-        merged = (sa.union_all(*lists) if len(lists) > 1 else lists[0]).subquery()
-        page = (
-            sa.select(c.payload)
-            .join_from(merged, self.tables.conversations, merged.c.conversation_id == c.id)
-            .where(c.account == self.account)
-            .order_by(merged.c.newest_first, merged.c.conversation_id)
-            .limit(limit)
-        )
-        return [decode(row.payload, Conversation) for row in self._rows(page)]
+        rows = self._rows(page, tab=tab.value, owner=owner, limit=limit, **values)
+        return [decode(row.payload, Conversation) for row in rows]
 
     def tab_counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]:
         """The badge counters kept by every commit: one indexed read, never a count of the tabs' rows."""
-        k = self.tables.tab_counters.c
         user = user_id.value
         totals = dict.fromkeys(_TABS, 0)
         unread = dict.fromkeys(_TABS, 0)
         if inbox_ids:
             rows = self._rows(
-                sa.select(k.tab, k.owner, k.total, k.unread).where(
-                    k.account == self.account,
-                    k.inbox_id.in_([inbox.value for inbox in inbox_ids]),
-                    k.owner.in_(("", user)),
-                )
+                self._q.counters, inboxes=[inbox.value for inbox in inbox_ids], owners=["", user]
             )
             for row in rows:
                 tab = Tab(row.tab)
@@ -310,21 +257,20 @@ class SqlStore:
     # ------------------------------------------------------------------ timers
 
     def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
-        t = self.tables.timers.c
-        rows = sa.select(t.due_at, t.conversation_id, t.rule_id).where(
-            t.account == self.account, t.due_at <= micros(now)
-        )
-        if after is not None:
-            rows = rows.where(
-                sa.tuple_(t.due_at, t.conversation_id, t.rule_id)
-                > sa.tuple_(
-                    sa.literal(micros(after.due_at)),
-                    sa.literal(after.conversation_id.value),
-                    sa.literal(after.rule_id.value),
-                )
+        if limit <= 0:
+            return []
+        if after is None:
+            rows = self._rows(self._q.due, now=micros(now), limit=limit)
+        else:
+            rows = self._rows(
+                self._q.due_after,
+                now=micros(now),
+                limit=limit,
+                after_due=micros(after.due_at),
+                after_conversation=after.conversation_id.value,
+                after_rule=after.rule_id.value,
             )
-        ordered = rows.order_by(t.due_at, t.conversation_id, t.rule_id).limit(max(limit, 0))
-        return [_due_timer(row) for row in self._rows(ordered)]
+        return [_due_timer(row) for row in rows]
 
     def claim_due(
         self, now: pendulum.DateTime, *, limit: int, until: pendulum.DateTime
@@ -379,19 +325,11 @@ class SqlStore:
     # ------------------------------------------------------------------ outbox
 
     def outgoing_email(self, email_id: str) -> OutgoingEmail | None:
-        o = self.tables.outbox.c
-        rows = self._rows(sa.select(self.tables.outbox).where(o.account == self.account, o.id == email_id))
+        rows = self._rows(self._q.email, id=email_id)
         return _outgoing(rows[0]) if rows else None
 
     def pending_emails(self, limit: int) -> Sequence[OutgoingEmail]:
-        o = self.tables.outbox.c
-        rows = self._rows(
-            sa.select(self.tables.outbox)
-            .where(o.account == self.account, o.sent_at.is_(None))
-            .order_by(o.created_at, o.enqueued)
-            .limit(max(limit, 0))
-        )
-        return [_outgoing(row) for row in rows]
+        return [] if limit <= 0 else [_outgoing(row) for row in self._rows(self._q.pending, limit=limit)]
 
     def claim_email(
         self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
