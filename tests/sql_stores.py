@@ -27,6 +27,13 @@ needs_postgres = pytest.mark.skipif(
 )
 TEST_PREFIX: Final = "cstest_"
 
+LIGHT: Final = bool(os.environ.get("CONVOSTATE_SQL_LIGHT"))
+heavy = pytest.mark.skipif(
+    LIGHT,
+    reason="CONVOSTATE_SQL_LIGHT is set: CI runs the PostgreSQL suites and the process tests in one tox env",
+)
+"""The costliest SQL tests: CI runs them in one tox env only (tox.ini); a local run runs them all."""
+
 _engines: dict[str, sa.Engine] = {}
 
 

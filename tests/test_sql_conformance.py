@@ -12,7 +12,7 @@ import pytest
 from convostate import Store
 from convostate.sql import SqlStore
 from convostate.testing.conformance import StoreConformance
-from tests.sql_stores import needs_postgres, postgres_store
+from tests.sql_stores import heavy, needs_postgres, postgres_store
 
 
 class _SqlConformance(StoreConformance):
@@ -44,6 +44,7 @@ class TestSqliteMemory(StoreConformance):
         return SqlStore.open("sqlite://")
 
 
+@heavy
 @needs_postgres
 class TestPostgres(_SqlConformance):
     def make_store(self) -> Store:
