@@ -24,7 +24,7 @@ from convostate._core.errors import (
 )
 
 READING: Final = "convostate_reading"
-"""An execution option: this connection only reads, so SQLite begins a deferred transaction."""
+"""An execution option: this connection runs one read statement, so SQLite needs no transaction for it."""
 
 DEFAULT_BUSY_TIMEOUT: Final = 5.0
 """Seconds a SQLite writer waits for another's write lock before :class:`~convostate.StorageBusy`."""
@@ -43,9 +43,9 @@ def create_engine(url: str | sa.URL, *, busy_timeout: float, synchronous: str) -
     SQLite: WAL (readers never wait for the writer), a busy timeout, foreign keys, ``synchronous`` as given
     (``NORMAL`` survives an application crash; ``FULL`` a power loss too), and writers that take the write
     lock when they begin, through SQLAlchemy's documented recipe for the pysqlite driver: the driver's own
-    transaction handling is turned off and the ``begin`` event says ``BEGIN IMMEDIATE``. A read-only
-    connection (the ``READING`` option) says a deferred ``BEGIN``. An in-memory database is one connection
-    that every thread shares (the store takes turns on it).
+    transaction handling is turned off and the ``begin`` event says ``BEGIN IMMEDIATE``. A connection that
+    only reads (the ``READING`` option) runs each of its single statements in autocommit. An in-memory
+    database is one connection that every thread shares (the store takes turns on it).
     """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -73,8 +73,9 @@ def create_engine(url: str | sa.URL, *, busy_timeout: float, synchronous: str) -
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: sa.Connection) -> None:
-        reading = connection.get_execution_options().get(READING, False)
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        # A read is one statement, atomic on its own in SQLite's autocommit mode: it needs no BEGIN.
+        if not connection.get_execution_options().get(READING, False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
