@@ -80,6 +80,15 @@ def create_engine(url: str | sa.URL, *, busy_timeout: float, synchronous: str) -
     return engine
 
 
+def reading_options(dialect: sa.Dialect) -> dict[str, object]:
+    """The execution options of a connection that runs one read statement: no transaction around it
+    (PostgreSQL in autocommit saves the round trip of the ROLLBACK when the connection goes back to the
+    pool; SQLite skips its BEGIN, see ``create_engine``)."""
+    if dialect.name == "postgresql":
+        return {READING: True, "isolation_level": "AUTOCOMMIT"}
+    return {READING: True}
+
+
 def insert(dialect: sa.Dialect, table: sa.Table) -> sqlite.Insert | postgresql.Insert:
     """An ``INSERT`` that can say ``ON CONFLICT`` (the two dialects spell it the same in SQLAlchemy)."""
     if dialect.name == "postgresql":

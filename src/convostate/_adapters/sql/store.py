@@ -63,6 +63,7 @@ class SqlStore:
         self.url = engine.url.render_as_string(hide_password=True)
         # One in-memory SQLite connection serves every thread, one call at a time.
         self._turns = threading.RLock() if dialects.is_memory_sqlite(engine.url) else None
+        self._reading_options = dialects.reading_options(engine.dialect)
         self._q = Queries(self.tables)
         self._commit = Commit(self.tables, self._q, self.account)
         with self._reading() as connection:
@@ -137,7 +138,7 @@ class SqlStore:
                 yield self._bind
             else:
                 with self._bind.connect() as connection:
-                    connection.execution_options(**{dialects.READING: True})
+                    connection.execution_options(**self._reading_options)
                     yield connection
 
     @contextlib.contextmanager
