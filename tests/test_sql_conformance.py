@@ -15,7 +15,16 @@ from convostate.testing.conformance import StoreConformance
 from tests.sql_stores import heavy, needs_postgres, postgres_store
 
 
-class _SqlConformance(StoreConformance):
+class _Closing(StoreConformance):
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        store = self.make_store()
+        yield store
+        assert isinstance(store, SqlStore)
+        store.close()
+
+
+class _SqlConformance(_Closing):
     def another_handle(self, store: Store) -> Store:
         """A handle of its own on the same engine, as the threads of one app server have: each takes a
         connection of its own from the engine's pool for every call."""
@@ -31,15 +40,8 @@ class TestSqliteFile(_SqlConformance):
     def make_store(self) -> Store:
         return SqlStore.open(f"sqlite:///{self._path / 'helpdesk.db'}")
 
-    @pytest.fixture
-    def store(self) -> Iterator[Store]:
-        store = self.make_store()
-        yield store
-        assert isinstance(store, SqlStore)
-        store.close()
 
-
-class TestSqliteMemory(StoreConformance):
+class TestSqliteMemory(_Closing):
     def make_store(self) -> Store:
         return SqlStore.open("sqlite://")
 

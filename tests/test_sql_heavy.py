@@ -9,6 +9,7 @@ The process tests and the PostgreSQL ones cost the most; CI runs them in one tox
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import random
@@ -139,7 +140,7 @@ def test_a_writer_killed_mid_transaction_leaves_a_database_that_opens_with_every
         os.kill(writer.pid, signal.SIGKILL)
         writer.join()
         assert writer.exitcode == -signal.SIGKILL
-        with sqlite3.connect(tmp_path / "helpdesk.db") as database:
+        with contextlib.closing(sqlite3.connect(tmp_path / "helpdesk.db")) as database, database:
             assert database.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         store = sql_workers.open_store(url, account, prefix)
         try:

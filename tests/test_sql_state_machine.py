@@ -6,6 +6,7 @@ conformance suites; the memory store runs the machine at the profile's full dept
 
 from __future__ import annotations
 
+import atexit
 import itertools
 from typing import Final
 
@@ -20,6 +21,7 @@ from tests.test_helpdesk_state_machine import HelpdeskMachine
 pytest.importorskip("sqlalchemy")
 
 _DATABASE: Final = SqlStore.open("sqlite://")
+atexit.register(_DATABASE.close)
 _ACCOUNTS: Final = itertools.count()
 
 

@@ -4,6 +4,7 @@ is a clear convostate error, with nothing half-written (every table read before 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -162,19 +163,19 @@ def test_a_file_that_is_not_a_database_is_a_storage_error(tmp_path: Path) -> Non
 
 def test_another_applications_database_is_refused_with_the_command_to_run(tmp_path: Path) -> None:
     path = tmp_path / "shop.db"
-    with sqlite3.connect(path) as other:
+    with contextlib.closing(sqlite3.connect(path)) as other, other:
         other.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY)")
     with pytest.raises(
         SchemaMismatch, match=r"another application's database.*python -m convostate.sql upgrade"
     ):
         SqlStore.open(f"sqlite:///{path}")
-    with sqlite3.connect(path) as other:
+    with contextlib.closing(sqlite3.connect(path)) as other, other:
         assert [name for (name,) in other.execute("SELECT name FROM sqlite_master")] == ["orders"]
 
 
 def test_the_upgrade_command_adds_the_schema_beside_another_applications_tables(tmp_path: Path) -> None:
     path = tmp_path / "shop.db"
-    with sqlite3.connect(path) as other:
+    with contextlib.closing(sqlite3.connect(path)) as other, other:
         other.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY)")
     done = subprocess.run(
         [sys.executable, "-m", "convostate.sql", "upgrade", f"sqlite:///{path}"],
@@ -189,7 +190,7 @@ def test_the_upgrade_command_adds_the_schema_beside_another_applications_tables(
 def test_a_newer_schema_is_refused_saying_to_upgrade_convostate(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'helpdesk.db'}"
     SqlStore.open(url).close()
-    with sqlite3.connect(tmp_path / "helpdesk.db") as database:
+    with contextlib.closing(sqlite3.connect(tmp_path / "helpdesk.db")) as database, database:
         database.execute("UPDATE convostate_alembic_version SET version_num = '0002'")
     with pytest.raises(SchemaMismatch, match=r"newer than this release's \(0001\).*pip install -U"):
         SqlStore.open(url)
@@ -198,7 +199,7 @@ def test_a_newer_schema_is_refused_saying_to_upgrade_convostate(tmp_path: Path) 
 def test_convostate_tables_without_a_revision_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "helpdesk.db"
     SqlStore.open(f"sqlite:///{path}").close()
-    with sqlite3.connect(path) as database:
+    with contextlib.closing(sqlite3.connect(path)) as database, database:
         database.execute("DROP TABLE convostate_alembic_version")
     with pytest.raises(SchemaMismatch, match="not made by convostate's migrations"):
         SqlStore.open(f"sqlite:///{path}")
@@ -214,6 +215,8 @@ def test_a_prefix_keeps_two_schemas_apart_in_one_database(tmp_path: Path) -> Non
     Helpdesk(store=first).add_user("Alex Morgan", "alex@example.com", role=Role.ADMIN)
     assert len(first.users()) == 1
     assert second.users() == []
+    first.close()
+    second.close()
 
 
 def test_a_read_only_database_is_a_storage_error_and_reads_still_work(tmp_path: Path) -> None:
@@ -225,6 +228,7 @@ def test_a_read_only_database_is_a_storage_error_and_reads_still_work(tmp_path: 
     with pytest.raises(StorageError, match="read-only"):
         Helpdesk(store=read_only).add_contact(name="Nobody")
     assert len(read_only.users()) == 2
+    read_only.close()
 
 
 def test_a_database_locked_past_the_busy_timeout_is_storage_busy_and_nothing_is_written(

@@ -95,9 +95,12 @@ class Helpdesk:
         except ImportError as missing:
             raise ImportError("Helpdesk.open needs the sql extra: pip install 'convostate[sql]'") from missing
 
-        return cls(
-            store=SqlStore.open(url, account=account), clock=clock, mailer=mailer, ids=ids, rules=rules
-        )
+        store = SqlStore.open(url, account=account)
+        try:
+            return cls(store=store, clock=clock, mailer=mailer, ids=ids, rules=rules)
+        except BaseException:
+            store.close()
+            raise
 
     def disconnect(self) -> None:
         """Close the store's connections, if it has any (a SQL store opened on a URL); the memory store has

@@ -59,6 +59,7 @@ class SqlStore:
         self._bind = bind
         engine = bind if isinstance(bind, sa.Engine) else bind.engine
         self.engine = engine
+        self._owns_engine = False
         """The engine the store reaches its database through (the host's ``Connection``'s, if given one)."""
         self.url = engine.url.render_as_string(hide_password=True)
         # One in-memory SQLite connection serves every thread, one call at a time.
@@ -110,16 +111,18 @@ class SqlStore:
                 with _translated("opening the database"), engine.begin() as connection:
                     if schema.is_empty(connection):
                         schema.upgrade(connection, prefix)
-            return cls(engine, account=account, prefix=prefix)
+            store = cls(engine, account=account, prefix=prefix)
         except BaseException:
             engine.dispose()
             raise
+        store._owns_engine = True
+        return store
 
     def close(self) -> None:
-        """Close the store's connections (only those of an engine it made or was given; a host's
-        ``Connection`` is the host's to close)."""
-        if isinstance(self._bind, sa.Engine):
-            self._bind.dispose()
+        """Close the connections of the engine :meth:`open` made. A host's ``Engine`` or ``Connection`` is
+        the host's to close: then this does nothing."""
+        if self._owns_engine:
+            self.engine.dispose()
 
     # ------------------------------------------------------------------ transactions
 
