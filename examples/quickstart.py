@@ -5,10 +5,15 @@ A contact writes; two users are assigned and both see the unread badge; one read
 You; closed again, the contact writes 8 days later and it is in Unassigned; stars are per user; a
 single-user inbox shows only its owner as participant.
 
-Run it with ``python examples/quickstart.py``: memory store, a manual clock, no server.
+Run it with ``python examples/quickstart.py`` (``pip install '.[sql]'`` first): everything is kept in a
+SQLite file, ``helpdesk.db`` in the current directory (or the path given as the first argument), with a
+manual clock and no server. Run it again: the helpdesk reopens the file and finds the conversation, the
+badges and the history where the first run left them, and Maria writes once more.
 """
 
 from __future__ import annotations
+
+import sys
 
 import pendulum
 
@@ -19,7 +24,7 @@ from convostate import (
     Tab,
     User,
 )
-from convostate.testing import ManualClock, SequentialIds
+from convostate.testing import ManualClock
 
 TABS = (Tab.ASSIGNED_TO_YOU, Tab.UNASSIGNED, Tab.CLOSED, Tab.STARRED, Tab.ALL_OPEN)
 
@@ -40,10 +45,31 @@ def step(text: str) -> None:
     print(f"\n{text}")
 
 
-def main() -> None:
+def main(path: str = "helpdesk.db") -> None:
     clock = ManualClock(pendulum.datetime(2026, 3, 2, 9, 0, tz="America/New_York"))
-    helpdesk = Helpdesk(clock=clock, ids=SequentialIds())
+    with Helpdesk.open(f"sqlite:///{path}", clock=clock) as helpdesk:
+        if helpdesk.store.users():
+            reopened(helpdesk, clock, path)
+        else:
+            story(helpdesk, clock, path)
 
+
+def reopened(helpdesk: Helpdesk, clock: ManualClock, path: str) -> None:
+    """A later run: everything the first run saved is read back from the file."""
+    ana, bo = helpdesk.store.users()[:2]
+    conversation = helpdesk.tab(ana.id, Tab.UNASSIGNED).conversations[0]  # Maria's, in Support
+    step(f"Reopened {path}: the tabs, badges and history survived the restart")
+    show(helpdesk, ana, bo)
+    print(f"    history: {len(helpdesk.history(conversation.id))} entries")
+    clock.set(conversation.last_activity_at.add(days=1))
+    helpdesk.receive(conversation.contact_id, conversation.inbox_id, "Writing again, the next day")
+    step("Maria writes again the next day: one more entry, saved for the next run")
+    show(helpdesk, ana, bo)
+    print(f"    history: {len(helpdesk.history(conversation.id))} entries")
+
+
+def story(helpdesk: Helpdesk, clock: ManualClock, path: str) -> None:
+    print(f"A new helpdesk in {path}")
     ana = helpdesk.add_user("Ana", "ana@example.com", role=Role.ADMIN)
     bo = helpdesk.add_user("Bo", "bo@example.com", by=ana.id)
     helpdesk.update_settings(by=ana.id, timezone="America/New_York")
@@ -104,4 +130,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

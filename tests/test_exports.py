@@ -69,11 +69,14 @@ EXPECTED: dict[str, frozenset[str]] = {
             "RuleId",
             "RetryPolicy",
             "RuleLoop",
+            "SchemaMismatch",
             "SingleUserInbox",
             "SmtpMailer",
             "Snoozed",
             "Starred",
             "Status",
+            "StorageBusy",
+            "StorageError",
             "Store",
             "StuckTimer",
             "Sweep",
@@ -94,6 +97,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "__version__",
         }
     ),
+    "convostate.sql": frozenset({"DEFAULT_ACCOUNT", "DEFAULT_PREFIX", "SqlStore", "upgrade"}),
     "convostate.core": frozenset(
         {
             "Assign",
@@ -301,7 +305,7 @@ def test_star_import_binds_exactly_all(name: str) -> None:
 def test_the_top_level_stays_small_and_free_of_generic_names() -> None:
     """The facade's world only: the core's and the engine's verbs (handle, cascade, timers, when,
     listing) read ambiguously next to Helpdesk, so they live in convostate.core and convostate.rules."""
-    assert len(convostate.__all__) <= 75
+    assert len(convostate.__all__) <= 80
     assert not {"handle", "cascade", "timers", "when", "listing", "decide", "evolve"} & set(
         convostate.__all__
     )

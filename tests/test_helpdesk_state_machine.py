@@ -30,6 +30,7 @@ from convostate import (
     ReadModel,
     Reopened,
     Role,
+    Store,
     Tab,
     UserId,
 )
@@ -44,6 +45,16 @@ PAGE = 2
 
 
 class HelpdeskMachine(RuleBasedStateMachine):
+    """Subclasses run the same machine on another store (tests/test_sql_state_machine.py)."""
+
+    def make_store(self) -> Store:
+        return MemoryStore()
+
+    def snapshot(self) -> object:
+        """Everything the store holds, comparable with ``==``: a refused action must leave it equal."""
+        assert isinstance(self.store, MemoryStore)
+        return self.store.dump()
+
     @initialize(
         settings=s.account_settings(), start=s.start_instants(), single_owner=st.sampled_from(NAMES[1:])
     )
@@ -51,7 +62,7 @@ class HelpdeskMachine(RuleBasedStateMachine):
         self, settings: AccountSettings, start: pendulum.DateTime, single_owner: str
     ) -> None:
         self.clock = ManualClock(start)
-        self.store = MemoryStore()
+        self.store = self.make_store()
         self.helpdesk = Helpdesk(store=self.store, clock=self.clock, ids=SequentialIds())
         admin = self.helpdesk.add_user("Ana", "ana@example.com", role=Role.ADMIN)
         self.users: dict[str, UserId] = {"ana": admin.id}
@@ -113,7 +124,7 @@ class HelpdeskMachine(RuleBasedStateMachine):
                 on_reference(reference)
             except Refused as refusal:
                 refused = refusal.kind
-        dump = self.store.dump()
+        dump = self.snapshot()
         raised: str | None = None
         try:
             outcome = action()
@@ -122,7 +133,7 @@ class HelpdeskMachine(RuleBasedStateMachine):
         assert raised == refused, f"facade raised {raised}, reference refused with {refused}"
         if raised is not None:
             self.refs[cid] = before
-            assert self.store.dump() == dump, "a refused action changed the store"
+            assert self.snapshot() == dump, "a refused action changed the store"
         else:
             self._observe(outcome)
 

@@ -39,7 +39,8 @@ def convostate_imports(path: Path) -> set[str]:
 ALLOWED = {
     "_core": ("convostate._core",),
     "_ports": ("convostate._core", "convostate._ports"),
-    "_adapters": ("convostate._core", "convostate._ports", "convostate._adapters"),
+    # The SQL store keeps states and events in the codec's JSON, the wire format a host's API shows too.
+    "_adapters": ("convostate._core", "convostate._ports", "convostate._adapters", "convostate._codec"),
     "_service": ("convostate._core", "convostate._ports", "convostate._service"),
 }
 

@@ -24,7 +24,10 @@ from convostate._core.errors import MailerNotConfigured as MailerNotConfigured
 from convostate._core.errors import NotAMember as NotAMember
 from convostate._core.errors import PermanentDeliveryFailure as PermanentDeliveryFailure
 from convostate._core.errors import PermissionDenied as PermissionDenied
+from convostate._core.errors import SchemaMismatch as SchemaMismatch
 from convostate._core.errors import SingleUserInbox as SingleUserInbox
+from convostate._core.errors import StorageBusy as StorageBusy
+from convostate._core.errors import StorageError as StorageError
 from convostate._core.errors import TemporaryDeliveryFailure as TemporaryDeliveryFailure
 from convostate._core.errors import UnknownContact as UnknownContact
 from convostate._core.errors import UnknownConversation as UnknownConversation
@@ -140,11 +143,14 @@ __all__ = [
     "Role",
     "RuleId",
     "RuleLoop",
+    "SchemaMismatch",
     "SingleUserInbox",
     "SmtpMailer",
     "Snoozed",
     "Starred",
     "Status",
+    "StorageBusy",
+    "StorageError",
     "Store",
     "StuckTimer",
     "Sweep",

@@ -73,6 +73,52 @@ class Helpdesk:
         self._retries = check_type("retries", retries, RetryPolicy, "RetryPolicy()")
         self._wire()
 
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        account: str = "default",
+        clock: Clock | None = None,
+        mailer: Mailer | None = None,
+        ids: IdGenerator | None = None,
+        rules: RuleSet | None = None,
+    ) -> Helpdesk:
+        """A helpdesk on the database at ``url`` (``sqlite:///helpdesk.db``, ``postgresql+psycopg://...``):
+        everything it holds survives a restart. An empty database (a new SQLite file) gets the schema.
+        Needs the ``sql`` extra; see :class:`convostate.sql.SqlStore` for the other ways to open a store.
+
+        Raises:
+            SchemaMismatch: the database holds another application's tables, or an older or newer schema
+                (the message says what to run).
+            StorageError: the database cannot be read or written.
+        """
+        try:
+            from convostate._adapters.sql.store import SqlStore  # noqa: PLC0415 (SQLAlchemy when used)
+        except ImportError as missing:
+            raise ImportError("Helpdesk.open needs the sql extra: pip install 'convostate[sql]'") from missing
+
+        store = SqlStore.open(url, account=account)
+        try:
+            return cls(store=store, clock=clock, mailer=mailer, ids=ids, rules=rules)
+        except BaseException:
+            store.close()
+            raise
+
+    def disconnect(self) -> None:
+        """Close the store's connections, if it has any (a SQL store opened on a URL); the memory store has
+        none. A helpdesk is also a context manager that disconnects on leaving. (``close`` closes a
+        conversation.)"""
+        close = getattr(self.store, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> Helpdesk:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.disconnect()
+
     @property
     def rules(self) -> RuleSet:
         """The rules every action is decided with (``DEFAULT_RULES`` unless given); settable."""

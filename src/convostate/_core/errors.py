@@ -17,7 +17,10 @@ __all__ = [
     "NotAMember",
     "PermanentDeliveryFailure",
     "PermissionDenied",
+    "SchemaMismatch",
     "SingleUserInbox",
+    "StorageBusy",
+    "StorageError",
     "TemporaryDeliveryFailure",
     "UnknownContact",
     "UnknownConversation",
@@ -93,3 +96,19 @@ class TemporaryDeliveryFailure(DeliveryFailed):
 class PermanentDeliveryFailure(DeliveryFailed):
     """Trying again cannot work (a 5xx reply, every recipient refused): the email is not retried, and stays
     in the outbox as failed, with the server's answer as its error."""
+
+
+class StorageError(ConvostateError):
+    """The database could not be read or written as convostate needs: it is not a database, it is read-only,
+    it is unreachable. Nothing was written; the message says what the database answered and what to do."""
+
+
+class SchemaMismatch(StorageError):
+    """The database does not hold the schema this release of convostate reads: it is empty where it must not
+    be, it belongs to another application, or its schema is older or newer. The message gives the command
+    that brings it up to date (or says to upgrade convostate)."""
+
+
+class StorageBusy(StorageError):
+    """Another writer held the database's write lock for longer than the busy timeout: nothing was written;
+    try again later, or give the store a longer timeout."""

@@ -1,0 +1,1 @@
+"""The SQL store: one SQLAlchemy Core adapter for SQLite (the embedded default) and PostgreSQL."""

@@ -1,0 +1,479 @@
+"""The one write of the SQL store: a change set checked and applied in the caller's transaction.
+
+It keeps the memory store's promises and reports the same errors in the same order, but it does not lock
+the whole store: each expectation is checked by the statement that relies on it. A conversation moves on by
+``UPDATE ... WHERE version = :expected`` (no row: someone else saved first); the directory by the same on
+the account's row, and a decision that only read the directory holds that row ``FOR SHARE`` until it
+commits; a rotation by a compare-and-set; a new conversation, a delivery or a taken id by a primary key.
+So concurrent writers on PostgreSQL never lose an update, and on SQLite the writer holds the write lock
+from ``BEGIN IMMEDIATE`` anyway. Any refusal raises before the transaction commits, so nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from convostate._adapters.sql import dialects
+from convostate._adapters.sql.queries import Queries
+from convostate._adapters.sql.tables import Tables
+from convostate._adapters.sql.values import encode, micros
+from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownInbox
+from convostate._core.ids import InboxId
+from convostate._core.tab_changes import NO_TAB_CHANGES, RowKey, RowPlace
+from convostate._ports.changes import ChangeSet, ConversationChange
+from convostate._ports.roles import DuplicateDelivery
+
+_Counters = dict[RowKey, list[int]]
+"""Per tab list: how much its total and its unread counter move, summed over a change set."""
+
+
+class Commit:
+    """Applies change sets to one account's rows, through the connection it is given."""
+
+    def __init__(self, tables: Tables, queries: Queries, account: str) -> None:
+        self._t = tables
+        self._q = queries
+        self._account = account
+        self._upsert_counters: Any = None  # built on first use, for the connection's dialect
+
+    def apply(self, connection: sa.Connection, changes: ChangeSet) -> None:
+        t, account = self._t, self._account
+        self._directory(connection, changes)
+        if changes.contacts:
+            ids = [contact.id.value for contact in changes.contacts]
+            if len(set(ids)) < len(ids) or self._taken(connection, t.contacts, t.contacts.c.id, ids):
+                raise InvalidInput(f"a contact with id {_listed(ids)} already exists")
+        for seen in changes.assignments_seen:
+            stored = connection.execute(
+                sa.select(t.assignments.c.conversation_id).where(
+                    t.assignments.c.account == account,
+                    t.assignments.c.user_id == seen.user_id.value,
+                    t.assignments.c.inbox_id == seen.inbox_id.value,
+                )
+            ).scalars()
+            if set(stored) != {conversation.value for conversation in seen.conversation_ids}:
+                raise ConcurrencyConflict(
+                    f"{seen.user_id}'s assignments in {seen.inbox_id} changed since this decision read them: "
+                    "retry"
+                )
+        for turns in changes.rotations:
+            self._rotate(connection, turns.rule_id.value, turns.expected, turns.count)
+        new_inboxes = {inbox.id for inbox in changes.directory.inboxes} if changes.directory else set()
+        counters: _Counters = defaultdict(lambda: [0, 0])
+        for change in changes.conversations:
+            self._conversation(connection, change, new_inboxes, counters)
+        if changes.delivery is not None:
+            self._deliver(connection, changes)
+        if changes.emails:
+            self._enqueue(connection, changes)
+        if changes.contacts:
+            connection.execute(
+                t.contacts.insert(),
+                [
+                    {"account": account, "id": contact.id.value, "payload": encode(contact)}
+                    for contact in changes.contacts
+                ],
+            )
+        self._count(connection, counters)
+
+    # ------------------------------------------------------------ the directory
+
+    def _directory(self, connection: sa.Connection, changes: ChangeSet) -> None:
+        t, account, expected = self._t, self._account, changes.directory_version
+        row = t.accounts.c
+        if changes.directory is None:
+            if expected is None:
+                return
+            # Held FOR SHARE until commit: a directory change waits for this decision, or it waits for one.
+            stored = connection.execute(self._q.directory_version_held, {"account": account}).scalar_one()
+            if stored != expected:
+                raise _directory_moved(stored, expected)
+            return
+        update = sa.update(t.accounts).where(row.account == account)
+        if expected is not None:
+            update = update.where(row.directory_version == expected)
+        values: dict[str, Any] = {"directory_version": row.directory_version + 1}
+        if changes.directory.settings is not None:
+            values["settings"] = encode(changes.directory.settings)
+        moved = connection.execute(update.values(values).returning(row.directory_version)).scalar()
+        if moved is None:
+            stored = connection.execute(
+                sa.select(row.directory_version).where(row.account == account)
+            ).scalar_one()
+            raise _directory_moved(stored, expected)
+        self._save_directory(connection, changes, moved)
+
+    def _users_free(self, connection: sa.Connection, changes: ChangeSet) -> None:
+        assert changes.directory is not None
+        t = self._t
+        users = changes.directory.users
+        if not users:
+            return
+        ids = [user.id.value for user in users]
+        emails = [user.email.casefold() for user in users]
+        clash = len(set(ids)) < len(ids) or len(set(emails)) < len(emails)
+        if clash or self._taken(connection, t.users, t.users.c.id, ids):
+            raise InvalidInput(f"a user with id {ids} or email {emails} already exists")
+        if self._taken(connection, t.users, t.users.c.email_key, emails):
+            raise InvalidInput(f"a user with id {ids} or email {emails} already exists")
+
+    def _save_directory(self, connection: sa.Connection, changes: ChangeSet, version: int) -> None:
+        assert changes.directory is not None
+        t, account = self._t, self._account
+        self._users_free(connection, changes)
+        order = version << 20  # users and inboxes list in the order they were first saved
+        if changes.directory.users:
+            connection.execute(
+                t.users.insert(),
+                [
+                    {
+                        "account": account,
+                        "id": user.id.value,
+                        "email_key": user.email.casefold(),
+                        "added": order + n,
+                        "payload": encode(user),
+                    }
+                    for n, user in enumerate(changes.directory.users)
+                ],
+            )
+        if changes.directory.inboxes:
+            upsert = dialects.insert(connection.dialect, t.inboxes)
+            connection.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["account", "id"], set_={"payload": upsert.excluded.payload}
+                ),
+                [
+                    {"account": account, "id": inbox.id.value, "added": order + n, "payload": encode(inbox)}
+                    for n, inbox in enumerate(changes.directory.inboxes)
+                ],
+            )
+
+    # ------------------------------------------------------------ rotations
+
+    def _rotate(self, connection: sa.Connection, rule_id: str, expected: int, count: int) -> None:
+        t, account = self._t, self._account
+        c = t.rotations.c
+        moved = connection.execute(
+            sa.update(t.rotations)
+            .where(c.account == account, c.rule_id == rule_id, c.turns == expected)
+            .values(turns=count)
+        ).rowcount
+        if moved == 0 and expected == 0:
+            # (RETURNING, not the row count: drivers report -1 for an INSERT that did nothing.)
+            inserted = connection.execute(
+                dialects.insert(connection.dialect, t.rotations)
+                .values(account=account, rule_id=rule_id, turns=count)
+                .on_conflict_do_nothing()
+                .returning(c.turns)
+            ).first()
+            moved = 0 if inserted is None else 1
+        if moved == 0:
+            raise ConcurrencyConflict(
+                f"rule {rule_id} gave a turn since this decision read its rotation: retry"
+            )
+
+    # ------------------------------------------------------------ conversations
+
+    def _conversation(
+        self,
+        connection: sa.Connection,
+        change: ConversationChange,
+        new_inboxes: set[InboxId],
+        counters: _Counters,
+    ) -> None:
+        t, account = self._t, self._account
+        conversation, expected = change.state, change.expected_version
+        if expected != 0:
+            moved = connection.execute(
+                self._q.move_conversation,
+                {
+                    "of_account": account,
+                    "of_id": conversation.id.value,
+                    "expected": expected,
+                    "new_version": conversation.version,
+                    "new_payload": encode(conversation),
+                },
+            ).rowcount
+            if moved == 0:
+                raise _version_conflict(change, self._version(connection, conversation.id.value))
+            _check_follows(change)
+        else:
+            stored = self._version(connection, conversation.id.value)
+            if stored != 0:
+                raise _version_conflict(change, stored)
+            _check_follows(change)
+            self._claim_pair(connection, change, new_inboxes)
+            connection.execute(
+                t.conversations.insert().values(
+                    account=account,
+                    id=conversation.id.value,
+                    version=conversation.version,
+                    payload=encode(conversation),
+                )
+            )
+        if change.events:
+            first = expected + 1
+            connection.execute(
+                self._q.add_events,
+                [
+                    {
+                        "account": account,
+                        "conversation_id": conversation.id.value,
+                        "version": first + n,
+                        "payload": encode(event),
+                    }
+                    for n, event in enumerate(change.events)
+                ],
+            )
+        if change.tabs is not NO_TAB_CHANGES:
+            self._tabs(connection, change, counters)
+        self._timers(connection, change)
+
+    def _version(self, connection: sa.Connection, conversation_id: str) -> int:
+        stored = connection.execute(
+            self._q.version, {"account": self._account, "id": conversation_id}
+        ).scalar()
+        return 0 if stored is None else int(stored)
+
+    def _claim_pair(
+        self, connection: sa.Connection, change: ConversationChange, new_inboxes: set[InboxId]
+    ) -> None:
+        """One conversation per contact and inbox: a new one takes the pair, unless a rule opened it from
+        the one that holds the pair (then it takes the pair over)."""
+        t, account, conversation = self._t, self._account, change.state
+        b = t.between.c
+        where = (
+            b.account == account,
+            b.contact_id == conversation.contact_id.value,
+            b.inbox_id == conversation.inbox_id.value,
+        )
+        holder = connection.execute(sa.select(b.conversation_id).where(*where)).scalar()
+        linked = conversation.linked_from.value if conversation.linked_from is not None else None
+        if holder is not None and holder != linked:
+            raise ConcurrencyConflict(
+                f"{conversation.contact_id} already has a conversation in {conversation.inbox_id}: "
+                f"{holder}; add the message to it"
+            )
+        if conversation.inbox_id not in new_inboxes and not self._taken(
+            connection, t.inboxes, t.inboxes.c.id, [conversation.inbox_id.value]
+        ):
+            raise UnknownInbox(f"no inbox {conversation.inbox_id}")
+        if holder is None:
+            connection.execute(
+                t.between.insert().values(
+                    account=account,
+                    contact_id=conversation.contact_id.value,
+                    inbox_id=conversation.inbox_id.value,
+                    conversation_id=conversation.id.value,
+                )
+            )
+        elif not connection.execute(
+            sa.update(t.between)
+            .where(*where, b.conversation_id == holder)
+            .values(conversation_id=conversation.id.value)
+        ).rowcount:
+            raise ConcurrencyConflict(f"{conversation.contact_id}'s conversation changed at once: retry")
+
+    def _tabs(self, connection: sa.Connection, change: ConversationChange, counters: _Counters) -> None:
+        t, account, tabs = self._t, self._account, change.tabs
+        if tabs.removed:
+            connection.execute(
+                self._q.remove_rows,
+                [_tab_row(account, key, place) for key, place in tabs.removed],
+            )
+            for key, _ in tabs.removed:
+                counters[key][0] -= 1
+        if tabs.added:
+            connection.execute(self._q.add_rows, [_tab_row(account, key, place) for key, place in tabs.added])
+            for key, _ in tabs.added:
+                counters[key][0] += 1
+        for key, count in tabs.unread:
+            counters[key][1] += count
+        conversation, a = change.state, t.assignments.c
+        if tabs.unassigned:
+            connection.execute(
+                sa.delete(t.assignments).where(
+                    a.account == account,
+                    a.user_id.in_(tabs.unassigned),
+                    a.inbox_id == conversation.inbox_id.value,
+                    a.conversation_id == conversation.id.value,
+                )
+            )
+        if tabs.assigned:
+            connection.execute(
+                t.assignments.insert(),
+                [
+                    {
+                        "account": account,
+                        "user_id": user,
+                        "inbox_id": conversation.inbox_id.value,
+                        "conversation_id": conversation.id.value,
+                    }
+                    for user in tabs.assigned
+                ],
+            )
+
+    def _count(self, connection: sa.Connection, counters: _Counters) -> None:
+        """Move the badge counters, in key order so that two writers never wait for each other in a cycle."""
+        moves = [
+            {
+                "account": self._account,
+                "inbox_id": key[0],
+                "tab": key[1],
+                "owner": key[2],
+                "total": d[0],
+                "unread": d[1],
+            }
+            for key, d in sorted(counters.items())
+            if d[0] or d[1]
+        ]
+        if not moves:
+            return
+        if self._upsert_counters is None:
+            c = self._t.tab_counters.c
+            upsert = dialects.insert(connection.dialect, self._t.tab_counters)
+            self._upsert_counters = upsert.on_conflict_do_update(
+                index_elements=["account", "inbox_id", "tab", "owner"],
+                set_={"total": c.total + upsert.excluded.total, "unread": c.unread + upsert.excluded.unread},
+            )
+        connection.execute(self._upsert_counters, moves)
+
+    def _timers(self, connection: sa.Connection, change: ConversationChange) -> None:
+        """The conversation's timers are replaced, and any claim on them ends with them."""
+        account, conversation_id = self._account, change.state.id.value
+        if change.expected_version != 0:
+            connection.execute(self._q.drop_timers, {"account": account, "id": conversation_id})
+        if change.timers:
+            connection.execute(
+                self._q.add_timers,
+                [
+                    {
+                        "account": account,
+                        "conversation_id": conversation_id,
+                        "rule_id": timer.rule_id.value,
+                        "due_at": micros(timer.due_at),
+                        "claimed_until": None,
+                    }
+                    for timer in change.timers
+                ],
+            )
+
+    # ------------------------------------------------------------ deliveries and the outbox
+
+    def _deliver(self, connection: sa.Connection, changes: ChangeSet) -> None:
+        delivery = changes.delivery
+        assert delivery is not None
+        t = self._t
+        d = t.deliveries.c
+        first = connection.execute(
+            sa.select(d.conversation_id).where(
+                d.account == self._account,
+                d.inbox_id == delivery.inbox_id.value,
+                d.external_id == delivery.external_id,
+            )
+        ).scalar()
+        if first is not None:
+            raise DuplicateDelivery(
+                f"message {delivery.external_id} was already delivered to {delivery.inbox_id}",
+                type(delivery.conversation_id)(first),
+            )
+        connection.execute(
+            t.deliveries.insert().values(
+                account=self._account,
+                inbox_id=delivery.inbox_id.value,
+                external_id=delivery.external_id,
+                conversation_id=delivery.conversation_id.value,
+            )
+        )
+
+    def _enqueue(self, connection: sa.Connection, changes: ChangeSet) -> None:
+        t, account = self._t, self._account
+        ids = [email.id for email in changes.emails]
+        if len(set(ids)) < len(ids) or self._taken(connection, t.outbox, t.outbox.c.id, ids):
+            raise InvalidInput(
+                f"an email with id {_listed(ids)} is already in the outbox; ids are never reused"
+            )
+        row = t.accounts.c
+        last = connection.execute(
+            sa.update(t.accounts)
+            .where(row.account == account)
+            .values(next_email=row.next_email + len(ids))
+            .returning(row.next_email)
+        ).scalar_one()
+        first = int(last) - len(ids)
+        connection.execute(
+            t.outbox.insert(),
+            [
+                {
+                    "account": account,
+                    "id": email.id,
+                    "enqueued": first + n,
+                    "conversation_id": email.conversation_id.value,
+                    "requested_by": email.requested_by.value,
+                    "message": email.message,
+                    "created_at": micros(email.created_at),
+                    "attempts": email.attempts,
+                    "last_error": email.last_error,
+                    "last_attempt_at": _optional_micros(email.last_attempt_at),
+                    "sent_at": _optional_micros(email.sent_at),
+                    "claimed_until": _optional_micros(email.claimed_until),
+                    "next_attempt_at": _optional_micros(email.next_attempt_at),
+                    "failed_at": _optional_micros(email.failed_at),
+                }
+                for n, email in enumerate(changes.emails)
+            ],
+        )
+
+    def _taken(self, connection: sa.Connection, table: sa.Table, column: Any, values: Sequence[str]) -> bool:
+        return (
+            connection.execute(
+                sa.select(sa.literal(1)).where(table.c.account == self._account, column.in_(values)).limit(1)
+            ).first()
+            is not None
+        )
+
+
+def _tab_row(account: str, key: RowKey, place: RowPlace) -> dict[str, Any]:
+    return {
+        "account": account,
+        "inbox_id": key[0],
+        "tab": key[1],
+        "owner": key[2],
+        "newest_first": place[0],
+        "conversation_id": place[1],
+    }
+
+
+def _optional_micros(instant: Any) -> int | None:
+    return None if instant is None else micros(instant)
+
+
+def _listed(ids: Iterable[str]) -> str:
+    return ", ".join(ids)
+
+
+def _directory_moved(stored: int, expected: int | None) -> ConcurrencyConflict:
+    return ConcurrencyConflict(
+        f"the account's users, inboxes or settings changed (version {stored}, not {expected}): "
+        "load them again and retry"
+    )
+
+
+def _version_conflict(change: ConversationChange, stored: int) -> ConcurrencyConflict:
+    return ConcurrencyConflict(
+        f"conversation {change.state.id} is at version {stored}, not {change.expected_version}: "
+        "someone else changed it; load it again and retry"
+    )
+
+
+def _check_follows(change: ConversationChange) -> None:
+    conversation = change.state
+    if conversation.version != change.expected_version + len(change.events):
+        raise InvalidInput(
+            f"version {conversation.version} does not follow {change.expected_version} plus "
+            f"{len(change.events)} events"
+        )

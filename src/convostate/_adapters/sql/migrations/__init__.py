@@ -1,0 +1,1 @@
+"""convostate's Alembic migrations: an Alembic script directory shipped inside the package."""

@@ -1,0 +1,152 @@
+"""The store's reads and hot writes, built once per store with bound parameters: building a SQLAlchemy
+expression costs more than running the query on SQLite, so each is built once and run with its values (and
+SQLAlchemy compiles each once, in its statement cache). Every statement takes ``:account``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from convostate._adapters.sql.tables import Tables
+from convostate._ports.records import EmailStatus
+
+P = sa.bindparam
+
+
+class Queries:
+    def __init__(self, tables: Tables) -> None:
+        t = tables
+        self._tables = t
+        a, u, i = t.accounts.c, t.users.c, t.inboxes.c
+        self.directory_version = sa.select(a.directory_version).where(a.account == P("account"))
+        self.directory_version_held = self.directory_version.with_for_update(read=True)
+        self.settings = sa.select(a.settings).where(a.account == P("account"))
+        self.account_known = sa.select(a.account).where(a.account == P("account"))
+        self.user = sa.select(u.payload).where(u.account == P("account"), u.id == P("id"))
+        self.user_by_email = sa.select(u.payload).where(u.account == P("account"), u.email_key == P("email"))
+        self.users = sa.select(u.payload).where(u.account == P("account")).order_by(u.added)
+        self.inbox = sa.select(i.payload).where(i.account == P("account"), i.id == P("id"))
+        self.inboxes = sa.select(i.payload).where(i.account == P("account")).order_by(i.added)
+        c = t.contacts.c
+        self.contact = sa.select(c.payload).where(c.account == P("account"), c.id == P("id"))
+        v = t.conversations.c
+        self.conversation = sa.select(v.payload).where(v.account == P("account"), v.id == P("id"))
+        self.version = sa.select(v.version).where(v.account == P("account"), v.id == P("id"))
+        self.move_conversation = (
+            sa.update(t.conversations)
+            .where(v.account == P("of_account"), v.id == P("of_id"), v.version == P("expected"))
+            .values(version=P("new_version"), payload=P("new_payload"))
+        )
+        b = t.between.c
+        self.between = sa.select(b.conversation_id).where(
+            b.account == P("account"), b.contact_id == P("contact"), b.inbox_id == P("inbox")
+        )
+        e = t.events.c
+        self.events = (
+            sa.select(e.payload)
+            .where(e.account == P("account"), e.conversation_id == P("id"))
+            .order_by(e.version)
+        )
+        s = t.assignments.c
+        self.assigned = (
+            sa.select(s.conversation_id)
+            .where(s.account == P("account"), s.user_id == P("user"), s.inbox_id == P("inbox"))
+            .order_by(s.conversation_id)
+        )
+        r = t.rotations.c
+        self.rotations = sa.select(r.rule_id, r.turns).where(
+            r.account == P("account"), r.rule_id.in_(P("rules", expanding=True))
+        )
+        k = t.tab_counters.c
+        self.counters = sa.select(k.tab, k.owner, k.total, k.unread).where(
+            k.account == P("account"),
+            k.inbox_id.in_(P("inboxes", expanding=True)),
+            k.owner.in_(P("owners", expanding=True)),
+        )
+        m = t.timers.c
+        due = sa.select(m.due_at, m.conversation_id, m.rule_id).where(
+            m.account == P("account"), m.due_at <= P("now")
+        )
+        order = (m.due_at, m.conversation_id, m.rule_id)
+        self.due = due.order_by(*order).limit(P("limit"))
+        self.due_after = (
+            due.where(sa.tuple_(*order) > sa.tuple_(P("after_due"), P("after_conversation"), P("after_rule")))
+            .order_by(*order)
+            .limit(P("limit"))
+        )
+        self.drop_timers = sa.delete(t.timers).where(m.account == P("account"), m.conversation_id == P("id"))
+        o = t.outbox.c
+        self.email = sa.select(t.outbox).where(o.account == P("account"), o.id == P("id"))
+        self.enqueued = sa.select(o.enqueued).where(o.account == P("account"), o.id == P("id"))
+        in_outbox_order = (o.created_at, o.enqueued)
+        pending = sa.select(t.outbox).where(o.account == P("account"), o.sent_at.is_(None), o.failed_at.is_(None))
+        self.pending = pending.order_by(*in_outbox_order).limit(P("limit"))
+        self.pending_due = (
+            pending.where(
+                sa.or_(o.next_attempt_at.is_(None), o.next_attempt_at <= P("due_at")),
+                sa.or_(o.claimed_until.is_(None), o.claimed_until <= P("due_at")),
+            )
+            .order_by(*in_outbox_order)
+            .limit(P("limit"))
+        )
+        sent, failed = o.sent_at.is_not(None), o.failed_at.is_not(None)
+        by_status = {
+            EmailStatus.PENDING: sa.and_(o.sent_at.is_(None), o.failed_at.is_(None)),
+            EmailStatus.SENT: sent,
+            EmailStatus.FAILED: sa.and_(o.sent_at.is_(None), failed),
+        }
+        self.emails = {
+            (status, after): (
+                sa.select(t.outbox)
+                .where(o.account == P("account"), condition)
+                .where(
+                    sa.tuple_(*in_outbox_order) > sa.tuple_(P("after_created"), P("after_enqueued"))
+                    if after
+                    else sa.true()
+                )
+                .order_by(*in_outbox_order)
+                .limit(P("limit"))
+            )
+            for status, condition in by_status.items()
+            for after in (False, True)
+        }
+        rows = t.tab_rows.c
+        row_key = ("account", "inbox_id", "tab", "owner", "newest_first", "conversation_id")
+        self.remove_rows = sa.delete(t.tab_rows).where(*(rows[name] == P(name) for name in row_key))
+        self.add_rows = t.tab_rows.insert()
+        self.add_events = t.events.insert()
+        self.add_timers = t.timers.insert()
+        self._pages: dict[tuple[int, bool], Any] = {}
+
+    def tab_page(self, inboxes: int, after: bool) -> Any:
+        """A tab page over ``inboxes`` inboxes (``:inbox_0``, ...): one keyset read per inbox, an index range
+        scan of its list from ``:after_newest, :after_id`` if ``after``, merged newest first."""
+        cached = self._pages.get((inboxes, after))
+        if cached is not None:
+            return cached
+        r, c = self._tables.tab_rows.c, self._tables.conversations.c
+        lists = []
+        for n in range(inboxes):
+            rows = sa.select(r.newest_first, r.conversation_id).where(
+                r.account == P("account"),
+                r.inbox_id == P(f"inbox_{n}"),
+                r.tab == P("tab"),
+                r.owner == P("owner"),
+            )
+            if after:
+                rows = rows.where(
+                    sa.tuple_(r.newest_first, r.conversation_id) > sa.tuple_(P("after_newest"), P("after_id"))
+                )
+            lists.append(
+                rows.order_by(r.newest_first, r.conversation_id).limit(P("limit")).subquery().select()
+            )
+        merged = (sa.union_all(*lists) if len(lists) > 1 else lists[0]).subquery()
+        page = self._pages[inboxes, after] = (
+            sa.select(c.payload)
+            .join_from(merged, self._tables.conversations, merged.c.conversation_id == c.id)
+            .where(c.account == P("account"))
+            .order_by(merged.c.newest_first, merged.c.conversation_id)
+            .limit(P("limit"))
+        )
+        return page

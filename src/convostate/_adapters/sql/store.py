@@ -1,0 +1,461 @@
+"""The SQL store: every storage role on SQLite or PostgreSQL, through SQLAlchemy Core.
+
+A host opens it in one of three ways: on a URL (the store makes and owns the engine, and makes the schema
+in an empty database), on the host's ``Engine`` (the schema must be there), or on a ``Connection`` inside
+the host's transaction: then every read and commit runs in that transaction, each commit in a savepoint
+of its own (so a refused change set leaves the host's transaction as it was), and convostate never commits
+or rolls back the host's transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import pendulum
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from convostate._adapters.sql import dialects, schema
+from convostate._adapters.sql.commit import Commit
+from convostate._adapters.sql.queries import Queries
+from convostate._adapters.sql.tables import DEFAULT_ACCOUNT, DEFAULT_PREFIX, Tables
+from convostate._adapters.sql.values import decode, decode_event, instant, micros, optional_instant
+from convostate._core.errors import ConvostateError, InvalidInput, StorageError
+from convostate._core.events import Event
+from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
+from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
+from convostate._core.tabs import Tab
+from convostate._core.validate import non_empty_text
+from convostate._ports.changes import ChangeSet
+from convostate._ports import arguments as check
+from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail, Position, TabCount
+
+_TABS = tuple(Tab)
+
+
+class SqlStore:
+    """Every storage role in a SQL database, for one account; safe to share between threads, and between
+    processes on the same database.
+
+    Open it with :meth:`open` (a URL) or construct it on your ``Engine`` or ``Connection``.
+    """
+
+    def __init__(
+        self,
+        bind: sa.Engine | sa.Connection,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        prefix: str = DEFAULT_PREFIX,
+    ) -> None:
+        if not isinstance(bind, (sa.Engine, sa.Connection)):
+            raise InvalidInput(
+                f"SqlStore takes a SQLAlchemy Engine or Connection, got {type(bind).__name__}; "
+                "to open a URL, use SqlStore.open(url)"
+            )
+        self.account = non_empty_text("account", account)
+        self.tables = Tables(non_empty_text("prefix", prefix))
+        self._bind = bind
+        engine = bind if isinstance(bind, sa.Engine) else bind.engine
+        self.engine = engine
+        self._owns_engine = False
+        """The engine the store reaches its database through (the host's ``Connection``'s, if given one)."""
+        self.url = engine.url.render_as_string(hide_password=True)
+        # One in-memory SQLite connection serves every thread, one call at a time.
+        self._turns = threading.RLock() if dialects.is_memory_sqlite(engine.url) else None
+        self._reading_options = dialects.reading_options(engine.dialect)
+        self._q = Queries(self.tables)
+        self._commit = Commit(self.tables, self._q, self.account)
+        with self._reading() as connection:
+            schema.check(connection, self.tables, self.url)
+        accounts = self.tables.accounts
+        if (
+            self._value(self._q.account_known) is None
+        ):  # (a read-only database can be read when the account is in it already)
+            with self._writing() as connection:
+                connection.execute(
+                    dialects.insert(connection.dialect, accounts)
+                    .values(account=self.account, directory_version=0, settings=None, next_email=0)
+                    .on_conflict_do_nothing()
+                )
+
+    @classmethod
+    def open(
+        cls,
+        url: str | sa.URL,
+        *,
+        account: str = DEFAULT_ACCOUNT,
+        prefix: str = DEFAULT_PREFIX,
+        create: bool = True,
+        busy_timeout: float = dialects.DEFAULT_BUSY_TIMEOUT,
+        synchronous: str = "NORMAL",
+    ) -> SqlStore:
+        """A store on the database at ``url`` (``sqlite:///helpdesk.db``, ``postgresql+psycopg://...``), on
+        an engine of its own; :meth:`close` disposes of it.
+
+        Args:
+            create: make the schema if the database is empty (a new SQLite file); a database that holds
+                other tables is never changed (run ``python -m convostate.sql upgrade URL`` for that).
+            busy_timeout: SQLite: seconds a writer waits for another's write lock.
+            synchronous: SQLite: ``NORMAL`` (survives the application crashing) or ``FULL`` (survives
+                the machine losing power too, slower).
+
+        Raises:
+            SchemaMismatch: the database holds another schema, or an older or newer one.
+            StorageError: the database cannot be read or written.
+        """
+        engine = dialects.create_engine(url, busy_timeout=busy_timeout, synchronous=synchronous)
+        try:
+            if create:
+                with _translated("opening the database"), engine.begin() as connection:
+                    if schema.is_empty(connection):
+                        schema.upgrade(connection, prefix)
+            store = cls(engine, account=account, prefix=prefix)
+        except BaseException:
+            engine.dispose()
+            raise
+        store._owns_engine = True
+        return store
+
+    def close(self) -> None:
+        """Close the connections of the engine :meth:`open` made. A host's ``Engine`` or ``Connection`` is
+        the host's to close: then this does nothing."""
+        if self._owns_engine:
+            self.engine.dispose()
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        if self._turns is None:
+            yield
+        else:
+            with self._turns:
+                yield
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        with self._turn(), _translated("reading the database"):
+            if isinstance(self._bind, sa.Connection):
+                yield self._bind
+            else:
+                with self._bind.connect() as connection:
+                    connection.execution_options(**self._reading_options)
+                    yield connection
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
+        with self._turn(), _translated("writing to the database"):
+            if isinstance(self._bind, sa.Connection):
+                with self._bind.begin_nested():
+                    yield self._bind
+            else:
+                with self._bind.begin() as connection:
+                    yield connection
+
+    def _rows(self, statement: sa.Executable, **values: Any) -> Sequence[sa.Row[Any]]:
+        with self._reading() as connection:
+            return connection.execute(statement, {"account": self.account, **values}).all()
+
+    def _value(self, statement: sa.Executable, **values: Any) -> Any:
+        with self._reading() as connection:
+            return connection.execute(statement, {"account": self.account, **values}).scalar()
+
+    # ------------------------------------------------------------------ directory
+
+    def directory_version(self) -> int:
+        return int(self._value(self._q.directory_version))
+
+    def user(self, user_id: UserId) -> User | None:
+        payload = self._value(self._q.user, id=user_id.value)
+        return None if payload is None else decode(payload, User)
+
+    def user_by_email(self, email: str) -> User | None:
+        payload = self._value(self._q.user_by_email, email=email.casefold())
+        return None if payload is None else decode(payload, User)
+
+    def users(self) -> Sequence[User]:
+        return [decode(row.payload, User) for row in self._rows(self._q.users)]
+
+    def inbox(self, inbox_id: InboxId) -> Inbox | None:
+        payload = self._value(self._q.inbox, id=inbox_id.value)
+        return None if payload is None else decode(payload, Inbox)
+
+    def inboxes(self) -> Sequence[Inbox]:
+        return [decode(row.payload, Inbox) for row in self._rows(self._q.inboxes)]
+
+    def contact(self, contact_id: ContactId) -> Contact | None:
+        payload = self._value(self._q.contact, id=contact_id.value)
+        return None if payload is None else decode(payload, Contact)
+
+    def settings(self) -> AccountSettings:
+        payload = self._value(self._q.settings)
+        return AccountSettings() if payload is None else decode(payload, AccountSettings)
+
+    # ------------------------------------------------------------------ conversation log
+
+    def conversation(self, conversation_id: ConversationId) -> Conversation | None:
+        payload = self._value(self._q.conversation, id=conversation_id.value)
+        return None if payload is None else decode(payload, Conversation)
+
+    def conversation_between(self, contact_id: ContactId, inbox_id: InboxId) -> ConversationId | None:
+        found = self._value(self._q.between, contact=contact_id.value, inbox=inbox_id.value)
+        return None if found is None else ConversationId(found)
+
+    def events(self, conversation_id: ConversationId) -> Sequence[Event]:
+        return tuple(
+            decode_event(row.payload) for row in self._rows(self._q.events, id=conversation_id.value)
+        )
+
+    def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]:
+        rows = self._rows(self._q.assigned, user=user_id.value, inbox=inbox_id.value)
+        return [ConversationId(row.conversation_id) for row in rows]
+
+    def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
+        wanted = list(rule_ids)
+        rows = self._rows(self._q.rotations, rules=[rule.value for rule in wanted])
+        turns = {row.rule_id: int(row.turns) for row in rows}
+        return {rule: turns.get(rule.value, 0) for rule in wanted}
+
+    # ------------------------------------------------------------------ views
+
+    def tab_page(
+        self,
+        tab: Tab,
+        user_id: UserId,
+        inbox_ids: Collection[InboxId],
+        *,
+        after: Position | None,
+        limit: int,
+    ) -> Sequence[Conversation]:
+        """One keyset read per inbox (each an index range scan of its list), merged newest first."""
+        if not inbox_ids or limit <= 0:
+            return []
+        values: dict[str, Any] = {f"inbox_{n}": inbox.value for n, inbox in enumerate(inbox_ids)}
+        if after is not None:
+            values.update(after_newest=after.newest_first, after_id=after.conversation_id)
+        page = self._q.tab_page(len(inbox_ids), after is not None)
+        owner = user_id.value if tab.is_personal else ""
+        rows = self._rows(page, tab=tab.value, owner=owner, limit=limit, **values)
+        return [decode(row.payload, Conversation) for row in rows]
+
+    def tab_counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]:
+        """The badge counters kept by every commit: one indexed read, never a count of the tabs' rows."""
+        user = user_id.value
+        totals = dict.fromkeys(_TABS, 0)
+        unread = dict.fromkeys(_TABS, 0)
+        if inbox_ids:
+            rows = self._rows(
+                self._q.counters, inboxes=[inbox.value for inbox in inbox_ids], owners=["", user]
+            )
+            for row in rows:
+                tab = Tab(row.tab)
+                if tab.is_personal and row.owner != user:
+                    continue
+                if row.owner == "" or tab.is_personal:
+                    totals[tab] += int(row.total)
+                unread[tab] += int(row.unread)
+        return {tab: TabCount(totals[tab], unread[tab]) for tab in _TABS}
+
+    # ------------------------------------------------------------------ timers
+
+    def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
+        if limit <= 0:
+            return []
+        if after is None:
+            rows = self._rows(self._q.due, now=micros(now), limit=limit)
+        else:
+            rows = self._rows(
+                self._q.due_after,
+                now=micros(now),
+                limit=limit,
+                after_due=micros(after.due_at),
+                after_conversation=after.conversation_id.value,
+                after_rule=after.rule_id.value,
+            )
+        return [_due_timer(row) for row in rows]
+
+    def claim_due(
+        self, now: pendulum.DateTime, *, limit: int, until: pendulum.DateTime
+    ) -> Sequence[DueTimer]:
+        """``UPDATE ... WHERE key IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: on
+        PostgreSQL, workers sweeping at once each claim other timers; SQLite's writer holds the lock."""
+        if limit <= 0:
+            return []
+        timers = self.tables.timers
+        t = timers.c
+        at = micros(now)
+        free = (
+            sa.select(t.conversation_id, t.rule_id)
+            .where(
+                t.account == self.account,
+                t.due_at <= at,
+                sa.or_(t.claimed_until.is_(None), t.claimed_until <= at),
+            )
+            .order_by(t.due_at, t.conversation_id, t.rule_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            sa.update(timers)
+            .where(t.account == self.account, sa.tuple_(t.conversation_id, t.rule_id).in_(free))
+            .values(claimed_until=micros(until))
+            .returning(t.due_at, t.conversation_id, t.rule_id)
+        )
+        with self._writing() as connection:
+            claimed = [_due_timer(row) for row in connection.execute(claim)]
+        return sorted(claimed)
+
+    def release(self, timers: Sequence[DueTimer]) -> None:
+        if not timers:
+            return
+        t = self.tables.timers.c
+        with self._writing() as connection:
+            connection.execute(
+                sa.update(self.tables.timers)
+                .where(
+                    t.account == self.account,
+                    t.conversation_id == sa.bindparam("b_conversation"),
+                    t.rule_id == sa.bindparam("b_rule"),
+                )
+                .values(claimed_until=None),
+                [
+                    {"b_conversation": timer.conversation_id.value, "b_rule": timer.rule_id.value}
+                    for timer in timers
+                ],
+            )
+
+    # ------------------------------------------------------------------ outbox
+
+    def outgoing_email(self, email_id: str) -> OutgoingEmail | None:
+        rows = self._rows(self._q.email, id=check.text("email_id", email_id))
+        return _outgoing(rows[0]) if rows else None
+
+    def pending_emails(
+        self, limit: int, *, due_at: pendulum.DateTime | None = None
+    ) -> Sequence[OutgoingEmail]:
+        check.a_limit(limit)
+        due = check.an_optional_instant("due_at", due_at)
+        if due is None:
+            return [_outgoing(row) for row in self._rows(self._q.pending, limit=limit)]
+        return [_outgoing(row) for row in self._rows(self._q.pending_due, limit=limit, due_at=micros(due))]
+
+    def emails(self, status: EmailStatus, *, limit: int, after: str | None = None) -> Sequence[OutgoingEmail]:
+        wanted = check.an_email_status(status)
+        check.a_limit(limit)
+        after_id = check.an_optional_text("after", after)
+        if after_id is None:
+            return [_outgoing(row) for row in self._rows(self._q.emails[wanted, False], limit=limit)]
+        start = self.outgoing_email(after_id)
+        if start is None:
+            raise InvalidInput(f"no email {after_id} in the outbox")
+        rows = self._rows(
+            self._q.emails[wanted, True],
+            limit=limit,
+            after_created=micros(start.created_at),
+            after_enqueued=self._value(self._q.enqueued, id=after_id),
+        )
+        return [_outgoing(row) for row in rows]
+
+    def claim_email(
+        self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
+    ) -> OutgoingEmail | None:
+        check.text("email_id", email_id)
+        now = micros(check.an_instant("at", at))
+        claimed_until = micros(check.an_instant("until", until))
+        outbox = self.tables.outbox
+        o = outbox.c
+        claim = (
+            sa.update(outbox)
+            .where(
+                o.account == self.account,
+                o.id == email_id,
+                o.sent_at.is_(None),
+                o.failed_at.is_(None),
+                sa.or_(o.next_attempt_at.is_(None), o.next_attempt_at <= now),
+                sa.or_(o.claimed_until.is_(None), o.claimed_until <= now),
+            )
+            .values(claimed_until=claimed_until)
+            .returning(*outbox.c)
+        )
+        with self._writing() as connection:
+            row = connection.execute(claim).first()
+        return None if row is None else _outgoing(row)
+
+    def email_sent(self, email_id: str, at: pendulum.DateTime) -> None:
+        check.text("email_id", email_id)
+        sent = micros(check.an_instant("at", at))
+        self._attempted(email_id, sent_at=sent, last_attempt_at=sent)
+
+    def email_failed(
+        self, email_id: str, at: pendulum.DateTime, error: str, *, retry_at: pendulum.DateTime | None
+    ) -> None:
+        check.text("email_id", email_id)
+        failed = micros(check.an_instant("at", at))
+        check.text("error", error)
+        retry = check.an_optional_instant("retry_at", retry_at)
+        self._attempted(
+            email_id,
+            last_error=error,
+            last_attempt_at=failed,
+            next_attempt_at=None if retry is None else micros(retry),
+            failed_at=failed if retry is None else None,
+        )
+
+    def _attempted(self, email_id: str, **values: Any) -> None:
+        """One more attempt counted on a pending email, its claim released; a sent or failed one stays as
+        it is."""
+        outbox = self.tables.outbox
+        o = outbox.c
+        where = (o.account == self.account, o.id == email_id)
+        with self._writing() as connection:
+            moved = connection.execute(
+                sa.update(outbox)
+                .where(*where, o.sent_at.is_(None), o.failed_at.is_(None))
+                .values(attempts=o.attempts + 1, claimed_until=None, **values)
+            ).rowcount
+            if not moved and connection.execute(sa.select(o.id).where(*where)).first() is None:
+                raise InvalidInput(f"no email {email_id} in the outbox")
+
+    # ------------------------------------------------------------------ the one write
+
+    def commit(self, changes: ChangeSet) -> None:
+        with self._writing() as connection:
+            self._commit.apply(connection, changes)
+
+
+@contextlib.contextmanager
+def _translated(where: str) -> Iterator[None]:
+    """The database's errors as convostate's, at the storage boundary."""
+    try:
+        yield
+    except ConvostateError:
+        raise
+    except (exc.SQLAlchemyError, UnicodeEncodeError) as error:
+        translated = dialects.translate(error, where)
+        if translated is None:
+            raise StorageError(f"{where} failed: {error}") from error
+        raise translated from error
+
+
+def _due_timer(row: Any) -> DueTimer:
+    return DueTimer(instant(row.due_at), ConversationId(row.conversation_id), RuleId(row.rule_id))
+
+
+def _outgoing(row: Any) -> OutgoingEmail:
+    return OutgoingEmail(
+        id=row.id,
+        conversation_id=ConversationId(row.conversation_id),
+        requested_by=UserId(row.requested_by),
+        message=bytes(row.message),
+        created_at=instant(row.created_at),
+        attempts=int(row.attempts),
+        last_error=row.last_error,
+        last_attempt_at=optional_instant(row.last_attempt_at),
+        sent_at=optional_instant(row.sent_at),
+        claimed_until=optional_instant(row.claimed_until),
+        next_attempt_at=optional_instant(row.next_attempt_at),
+        failed_at=optional_instant(row.failed_at),
+    )

@@ -1,0 +1,72 @@
+"""How the SQL tests reach their databases: a SQLite file in a temporary directory, SQLite in memory, and
+the PostgreSQL server named by ``CONVOSTATE_POSTGRES_URL`` (the tests that need it skip when it is unset).
+
+On PostgreSQL every test gets an account of its own in one schema made once per run (under a prefix of its
+own, dropped first): a new account is an empty store, so the tests need no database of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any, Final
+
+import pytest
+
+pytest.importorskip("sqlalchemy", reason="the SQL store needs the [sql] extra (SQLAlchemy, Alembic)")
+
+import sqlalchemy as sa
+
+from convostate.sql import SqlStore, upgrade
+
+POSTGRES_URL: Final = os.environ.get("CONVOSTATE_POSTGRES_URL", "")
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES_URL,
+    reason="set CONVOSTATE_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run "
+    "the PostgreSQL tests; .ci/run sets it",
+)
+TEST_PREFIX: Final = "cstest_"
+
+LIGHT: Final = bool(os.environ.get("CONVOSTATE_SQL_LIGHT"))
+heavy = pytest.mark.skipif(
+    LIGHT,
+    reason="CONVOSTATE_SQL_LIGHT is set: CI runs the PostgreSQL suites and the process tests in one tox env",
+)
+"""The costliest SQL tests: CI runs them in one tox env only (tox.ini); a local run runs them all."""
+
+_engines: dict[str, sa.Engine] = {}
+
+
+def postgres_engine() -> sa.Engine:
+    """One engine per test run, on a schema under ``TEST_PREFIX`` made afresh at its first use."""
+    engine = _engines.get("postgres")
+    if engine is None:
+        engine = sa.create_engine(POSTGRES_URL, pool_size=20, max_overflow=20)
+        with engine.begin() as connection:
+            names = [
+                name for name in sa.inspect(connection).get_table_names() if name.startswith(TEST_PREFIX)
+            ]
+            for name in names:
+                connection.exec_driver_sql(f'DROP TABLE "{name}" CASCADE')
+            upgrade(connection, prefix=TEST_PREFIX)
+        _engines["postgres"] = engine
+    return engine
+
+
+def postgres_store() -> SqlStore:
+    """An empty store: a new account in the shared test schema."""
+    return SqlStore(postgres_engine(), account=f"test-{uuid.uuid4()}", prefix=TEST_PREFIX)
+
+
+def dump(store: SqlStore) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of the store's account, in key order: what "nothing changed" compares."""
+    with store.engine.connect() as connection:
+        return {
+            table.name: [
+                tuple(row)
+                for row in connection.execute(
+                    sa.select(table).where(table.c.account == store.account).order_by(*table.primary_key)
+                )
+            ]
+            for table in store.tables.metadata.sorted_tables
+        }
