@@ -31,6 +31,7 @@ import pendulum
 import sqlalchemy as sa
 
 from convostate import Helpdesk, InboxId, Role, Tab, UserId
+from convostate._adapters.sql.commit import tab_row
 from convostate._adapters.sql.values import encode, micros
 from convostate.core import tab_changes
 from convostate.ports import Position
@@ -184,16 +185,7 @@ def bulk_load(store: SqlStore, size: int, due_now: int) -> tuple[UserId, InboxId
                 )
                 changes = tab_changes(None, conversation, support)
                 for key, place in changes.added:
-                    rows.append(
-                        {
-                            "account": account,
-                            "inbox_id": key[0],
-                            "tab": key[1],
-                            "owner": key[2],
-                            "newest_first": place[0],
-                            "conversation_id": place[1],
-                        }
-                    )
+                    rows.append(tab_row(account, key, place))
                     counters.setdefault(key, [0, 0])[0] += 1
                 for key, count in changes.unread:
                     counters.setdefault(key, [0, 0])[1] += count

@@ -283,12 +283,12 @@ class Commit:
         if tabs.removed:
             connection.execute(
                 self._q.remove_rows,
-                [_tab_row(account, key, place) for key, place in tabs.removed],
+                [tab_row(account, key, place) for key, place in tabs.removed],
             )
             for key, _ in tabs.removed:
                 counters[key][0] -= 1
         if tabs.added:
-            connection.execute(self._q.add_rows, [_tab_row(account, key, place) for key, place in tabs.added])
+            connection.execute(self._q.add_rows, [tab_row(account, key, place) for key, place in tabs.added])
             for key, _ in tabs.added:
                 counters[key][0] += 1
         for key, count in tabs.unread:
@@ -437,7 +437,8 @@ class Commit:
         )
 
 
-def _tab_row(account: str, key: RowKey, place: RowPlace) -> dict[str, Any]:
+def tab_row(account: str, key: RowKey, place: RowPlace) -> dict[str, Any]:
+    """A tab row's columns (also what ``benchmarks/sql.py`` loads in bulk)."""
     return {
         "account": account,
         "inbox_id": key[0],
