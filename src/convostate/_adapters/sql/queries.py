@@ -76,11 +76,25 @@ class Queries:
             .limit(P("limit"))
         )
         self.drop_timers = sa.delete(t.timers).where(m.account == P("account"), m.conversation_id == P("id"))
+        self._outbox_queries(t)
+        rows = t.tab_rows.c
+        row_key = ("account", "inbox_id", "tab", "owner", "newest_first", "conversation_id")
+        self.remove_rows = sa.delete(t.tab_rows).where(*(rows[name] == P(name) for name in row_key))
+        self.add_rows = t.tab_rows.insert()
+        self.add_events = t.events.insert()
+        self.add_timers = t.timers.insert()
+        self._pages: dict[tuple[int, bool], Any] = {}
+
+    def _outbox_queries(self, t: Tables) -> None:
+        """The outbox's reads, in outbox order (created_at, then the order enqueued): every email, those
+        pending (and due, for a sweep), and those of one status after a given one."""
         o = t.outbox.c
         self.email = sa.select(t.outbox).where(o.account == P("account"), o.id == P("id"))
         self.enqueued = sa.select(o.enqueued).where(o.account == P("account"), o.id == P("id"))
         in_outbox_order = (o.created_at, o.enqueued)
-        pending = sa.select(t.outbox).where(o.account == P("account"), o.sent_at.is_(None), o.failed_at.is_(None))
+        pending = sa.select(t.outbox).where(
+            o.account == P("account"), o.sent_at.is_(None), o.failed_at.is_(None)
+        )
         self.pending = pending.order_by(*in_outbox_order).limit(P("limit"))
         self.pending_due = (
             pending.where(
@@ -90,11 +104,10 @@ class Queries:
             .order_by(*in_outbox_order)
             .limit(P("limit"))
         )
-        sent, failed = o.sent_at.is_not(None), o.failed_at.is_not(None)
         by_status = {
             EmailStatus.PENDING: sa.and_(o.sent_at.is_(None), o.failed_at.is_(None)),
-            EmailStatus.SENT: sent,
-            EmailStatus.FAILED: sa.and_(o.sent_at.is_(None), failed),
+            EmailStatus.SENT: o.sent_at.is_not(None),
+            EmailStatus.FAILED: o.failed_at.is_not(None),
         }
         self.emails = {
             (status, after): (
@@ -111,13 +124,6 @@ class Queries:
             for status, condition in by_status.items()
             for after in (False, True)
         }
-        rows = t.tab_rows.c
-        row_key = ("account", "inbox_id", "tab", "owner", "newest_first", "conversation_id")
-        self.remove_rows = sa.delete(t.tab_rows).where(*(rows[name] == P(name) for name in row_key))
-        self.add_rows = t.tab_rows.insert()
-        self.add_events = t.events.insert()
-        self.add_timers = t.timers.insert()
-        self._pages: dict[tuple[int, bool], Any] = {}
 
     def tab_page(self, inboxes: int, after: bool) -> Any:
         """A tab page over ``inboxes`` inboxes (``:inbox_0``, ...): one keyset read per inbox, an index range

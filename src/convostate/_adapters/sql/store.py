@@ -29,8 +29,8 @@ from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, Use
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
 from convostate._core.tabs import Tab
 from convostate._core.validate import non_empty_text
-from convostate._ports.changes import ChangeSet
 from convostate._ports import arguments as check
+from convostate._ports.changes import ChangeSet
 from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail, Position, TabCount
 
 _TABS = tuple(Tab)
@@ -169,25 +169,25 @@ class SqlStore:
         return int(self._value(self._q.directory_version))
 
     def user(self, user_id: UserId) -> User | None:
-        payload = self._value(self._q.user, id=user_id.value)
+        payload = self._value(self._q.user, id=check.an_id("user_id", user_id, UserId).value)
         return None if payload is None else decode(payload, User)
 
     def user_by_email(self, email: str) -> User | None:
-        payload = self._value(self._q.user_by_email, email=email.casefold())
+        payload = self._value(self._q.user_by_email, email=check.text("email", email).casefold())
         return None if payload is None else decode(payload, User)
 
     def users(self) -> Sequence[User]:
         return [decode(row.payload, User) for row in self._rows(self._q.users)]
 
     def inbox(self, inbox_id: InboxId) -> Inbox | None:
-        payload = self._value(self._q.inbox, id=inbox_id.value)
+        payload = self._value(self._q.inbox, id=check.an_id("inbox_id", inbox_id, InboxId).value)
         return None if payload is None else decode(payload, Inbox)
 
     def inboxes(self) -> Sequence[Inbox]:
         return [decode(row.payload, Inbox) for row in self._rows(self._q.inboxes)]
 
     def contact(self, contact_id: ContactId) -> Contact | None:
-        payload = self._value(self._q.contact, id=contact_id.value)
+        payload = self._value(self._q.contact, id=check.an_id("contact_id", contact_id, ContactId).value)
         return None if payload is None else decode(payload, Contact)
 
     def settings(self) -> AccountSettings:
@@ -197,24 +197,30 @@ class SqlStore:
     # ------------------------------------------------------------------ conversation log
 
     def conversation(self, conversation_id: ConversationId) -> Conversation | None:
-        payload = self._value(self._q.conversation, id=conversation_id.value)
+        cid = check.an_id("conversation_id", conversation_id, ConversationId)
+        payload = self._value(self._q.conversation, id=cid.value)
         return None if payload is None else decode(payload, Conversation)
 
     def conversation_between(self, contact_id: ContactId, inbox_id: InboxId) -> ConversationId | None:
-        found = self._value(self._q.between, contact=contact_id.value, inbox=inbox_id.value)
+        contact = check.an_id("contact_id", contact_id, ContactId)
+        inbox = check.an_id("inbox_id", inbox_id, InboxId)
+        found = self._value(self._q.between, contact=contact.value, inbox=inbox.value)
         return None if found is None else ConversationId(found)
 
     def events(self, conversation_id: ConversationId) -> Sequence[Event]:
+        check.an_id("conversation_id", conversation_id, ConversationId)
         return tuple(
             decode_event(row.payload) for row in self._rows(self._q.events, id=conversation_id.value)
         )
 
     def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]:
-        rows = self._rows(self._q.assigned, user=user_id.value, inbox=inbox_id.value)
+        user = check.an_id("user_id", user_id, UserId)
+        inbox = check.an_id("inbox_id", inbox_id, InboxId)
+        rows = self._rows(self._q.assigned, user=user.value, inbox=inbox.value)
         return [ConversationId(row.conversation_id) for row in rows]
 
     def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
-        wanted = list(rule_ids)
+        wanted = check.ids("rule_ids", rule_ids, RuleId)
         rows = self._rows(self._q.rotations, rules=[rule.value for rule in wanted])
         turns = {row.rule_id: int(row.turns) for row in rows}
         return {rule: turns.get(rule.value, 0) for rule in wanted}
@@ -231,7 +237,12 @@ class SqlStore:
         limit: int,
     ) -> Sequence[Conversation]:
         """One keyset read per inbox (each an index range scan of its list), merged newest first."""
-        if not inbox_ids or limit <= 0:
+        check.a_tab(tab)
+        check.an_id("user_id", user_id, UserId)
+        check.a_position(after)
+        check.a_limit(limit)
+        inbox_ids = check.inbox_ids(inbox_ids, InboxId)
+        if not inbox_ids:
             return []
         values: dict[str, Any] = {f"inbox_{n}": inbox.value for n, inbox in enumerate(inbox_ids)}
         if after is not None:
@@ -243,7 +254,8 @@ class SqlStore:
 
     def tab_counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]:
         """The badge counters kept by every commit: one indexed read, never a count of the tabs' rows."""
-        user = user_id.value
+        user = check.an_id("user_id", user_id, UserId).value
+        inbox_ids = check.inbox_ids(inbox_ids, InboxId)
         totals = dict.fromkeys(_TABS, 0)
         unread = dict.fromkeys(_TABS, 0)
         if inbox_ids:
@@ -262,8 +274,9 @@ class SqlStore:
     # ------------------------------------------------------------------ timers
 
     def due(self, now: pendulum.DateTime, *, limit: int, after: DueTimer | None = None) -> Sequence[DueTimer]:
-        if limit <= 0:
-            return []
+        now = check.an_instant("now", now)
+        check.a_limit(limit)
+        check.a_due_timer(after)
         if after is None:
             rows = self._rows(self._q.due, now=micros(now), limit=limit)
         else:
@@ -282,8 +295,9 @@ class SqlStore:
     ) -> Sequence[DueTimer]:
         """``UPDATE ... WHERE key IN (SELECT ... FOR UPDATE SKIP LOCKED LIMIT n) RETURNING``: on
         PostgreSQL, workers sweeping at once each claim other timers; SQLite's writer holds the lock."""
-        if limit <= 0:
-            return []
+        check.a_limit(limit)
+        now = check.an_instant("now", now)
+        until = check.an_instant("until", until)
         timers = self.tables.timers
         t = timers.c
         at = micros(now)
@@ -309,6 +323,7 @@ class SqlStore:
         return sorted(claimed)
 
     def release(self, timers: Sequence[DueTimer]) -> None:
+        timers = check.due_timers(timers)
         if not timers:
             return
         t = self.tables.timers.c
@@ -422,6 +437,7 @@ class SqlStore:
     # ------------------------------------------------------------------ the one write
 
     def commit(self, changes: ChangeSet) -> None:
+        check.a_change_set(changes)
         with self._writing() as connection:
             self._commit.apply(connection, changes)
 
