@@ -32,12 +32,18 @@ from convostate.core import (
     Unsnooze,
     Unstar,
 )
-from convostate.rules import DEFAULT_RULES, Action, OnEvent, Rule, RuleSet, when
+from convostate.rules import (
+    DEFAULT_RULES,
+    UNASSIGN_AFTER_WINDOW,
+    Action,
+    OnEvent,
+    Rule,
+    RuleSet,
+    when,
+)
+from convostate.rules import REOPEN_ON_INBOUND as REOPEN
+from convostate.rules import WAKE_WHEN_SNOOZE_ENDS as WAKE
 from tests.helpdesk_builders import Account, build_account, open_conversation
-
-REOPEN = RuleId("reopen-on-inbound")
-UNASSIGN_AFTER_WINDOW = RuleId("unassign-after-reopen-window")
-WAKE = RuleId("wake-when-snooze-ends")
 
 
 def refused_unchanged(account: Account, command: Command, match: str) -> None:

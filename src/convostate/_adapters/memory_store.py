@@ -148,11 +148,7 @@ class MemoryStore:
         after: Position | None,
         limit: int,
     ) -> Sequence[Conversation]:
-        check.a_tab(tab)
-        check.an_id("user_id", user_id, UserId)
-        check.a_position(after)
-        check.a_limit(limit)
-        inboxes = check.inbox_ids(inbox_ids, InboxId)
+        inboxes = check.a_tab_page(tab, user_id, inbox_ids, after, limit)
         with self._lock:
             ids = self._index.page(tab, user_id, inboxes, after, limit)
             return [self._conversations[conversation_id] for conversation_id in ids]

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import pendulum
 
 from convostate._core.errors import InvalidInput
+from convostate._core.ids import InboxId, UserId
 from convostate._core.tabs import Tab
 from convostate._core.validate import at_least_one, aware_datetime, check_type
 from convostate._ports.changes import ChangeSet
@@ -71,6 +72,17 @@ def text(name: str, value: object) -> str:
 
 def a_tab(value: object) -> Tab:
     return check_type("tab", value, Tab, "Tab.ALL_OPEN")
+
+
+def a_tab_page(
+    tab: object, user_id: object, inboxes: object, after: object, limit: object
+) -> Collection[InboxId]:
+    """The checks of ``Views.tab_page``, which every store runs alike; the inbox ids, as a collection."""
+    a_tab(tab)
+    an_id("user_id", user_id, UserId)
+    a_position(after)
+    a_limit(limit)
+    return inbox_ids(inboxes, InboxId)
 
 
 def a_position(value: object) -> Position | None:

@@ -237,11 +237,7 @@ class SqlStore:
         limit: int,
     ) -> Sequence[Conversation]:
         """One keyset read per inbox (each an index range scan of its list), merged newest first."""
-        check.a_tab(tab)
-        check.an_id("user_id", user_id, UserId)
-        check.a_position(after)
-        check.a_limit(limit)
-        inbox_ids = check.inbox_ids(inbox_ids, InboxId)
+        inbox_ids = check.a_tab_page(tab, user_id, inbox_ids, after, limit)
         if not inbox_ids:
             return []
         values: dict[str, Any] = {f"inbox_{n}": inbox.value for n, inbox in enumerate(inbox_ids)}
