@@ -89,6 +89,7 @@ from convostate._core.commands import (
     Unstar,
 )
 from convostate._core.events import Assigned
+from convostate._core.model import OutboundMessage
 from convostate._core.rules.defaults import DEFAULT_RULES, REOPEN_ON_INBOUND, UNASSIGN_AFTER_WINDOW
 from convostate._core.rules.model import REOPEN_WINDOW, Action, OnEvent, Rule, all_of, when
 from convostate.codec import SCHEMA, TYPES, from_data, from_json, to_data, to_json
@@ -238,8 +239,8 @@ model_values: st.SearchStrategy[object] = st.one_of(
         Contact,
         id=ids(ContactId),
         name=st.text(s.storable, max_size=20),
-        phone=st.none() | st.text(s.storable, max_size=15),
-        email=st.none() | st.text(s.storable, max_size=20),
+        phone=st.none() | st.from_regex(r"\+[1-9][0-9]{1,14}", fullmatch=True),
+        email=st.none() | st.sampled_from(("maria@example.com", "Maria.Lopez+shop@mail.example.co.uk")),
         tags=st.frozensets(st.text(s.storable, max_size=8), max_size=4),
     ),
     st.builds(
@@ -248,6 +249,7 @@ model_values: st.SearchStrategy[object] = st.one_of(
         reopen_window=s.windows | durations,
         read_model=s.read_models,
         exports_enabled=st.booleans(),
+        phone_region=st.none() | st.sampled_from(("US", "GB", "IN")),
     ),
     messages,
 )
@@ -538,6 +540,9 @@ def test_a_conversation_document() -> None:
         assignees=frozenset({BO, ANA}),
         closed_at=NOW.add(minutes=5),
         version=4,
+        opened_at=NOW,
+        closes=1,
+        unanswered_outbound=(OutboundMessage(NOW.add(minutes=1), BO),),
     )
 
     assert to_data(conversation) == {
@@ -560,7 +565,14 @@ def test_a_conversation_document() -> None:
         "snoozed_until": None,
         "linked_from": None,
         "version": 4,
+        "opened_at": "2026-03-02T09:00:00.000250+00:00",
+        "closes": 1,
+        "replied_this_round": False,
+        "awaiting_first_reply_since": None,
+        "awaiting_reply_since": None,
+        "unanswered_outbound": [{"at": "2026-03-02T09:01:00.000250+00:00", "by": "bo"}],
     }
+    assert from_data(to_data(conversation), Conversation) == conversation
 
 
 def test_a_command_document_and_its_defaults() -> None:
@@ -603,6 +615,7 @@ def test_settings_write_the_reopen_window_as_an_iso_8601_duration() -> None:
         "reopen_window": "P2DT1H",
         "read_model": "per_user",
         "exports_enabled": True,
+        "phone_region": None,
     }
 
 

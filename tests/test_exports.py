@@ -28,6 +28,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "ConcurrencyConflict",
             "Contact",
             "ContactId",
+            "DuplicateContact",
             "Conversation",
             "ConversationId",
             "ConversationStarted",
@@ -179,15 +180,20 @@ EXPECTED: dict[str, frozenset[str]] = {
     ),
     "convostate.ports": frozenset(
         {
+            "Analytics",
             "ChangeSet",
             "Clock",
+            "ContactTotal",
             "ConversationChange",
             "ConversationLog",
+            "DailyBucket",
+            "DailyTotal",
             "DeliveryFailed",
             "Directory",
             "DirectoryChange",
             "DueTimer",
             "DuplicateDelivery",
+            "DurationSample",
             "EmailStatus",
             "ExternalDelivery",
             "IdGenerator",
@@ -203,6 +209,24 @@ EXPECTED: dict[str, frozenset[str]] = {
             "TabCount",
             "TimerQueue",
             "Views",
+        }
+    ),
+    "convostate.analytics": frozenset(
+        {
+            "ANSWER_WINDOW",
+            "ContactConversation",
+            "ContactInfo",
+            "Count",
+            "DurationStats",
+            "Fact",
+            "Figures",
+            "Metric",
+            "Reopens",
+            "Report",
+            "ReportRow",
+            "Scope",
+            "bucket_of",
+            "observe",
         }
     ),
     "convostate.codec": frozenset(

@@ -18,6 +18,7 @@ from convostate._core.actors import Actor as Actor
 from convostate._core.actors import ActorKind as ActorKind
 from convostate._core.errors import ConcurrencyConflict as ConcurrencyConflict
 from convostate._core.errors import ConvostateError as ConvostateError
+from convostate._core.errors import DuplicateContact as DuplicateContact
 from convostate._core.errors import ExportDisabled as ExportDisabled
 from convostate._core.errors import InvalidInput as InvalidInput
 from convostate._core.errors import MailerNotConfigured as MailerNotConfigured
@@ -109,6 +110,7 @@ __all__ = [
     "Delivery",
     "Direction",
     "DueTimer",
+    "DuplicateContact",
     "EmailStatus",
     "Event",
     "ExportDisabled",

@@ -8,7 +8,7 @@ services only see ports.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from convostate._adapters.clocks import SystemClock
@@ -26,6 +26,8 @@ from convostate._core.validate import at_least_one, check_type
 from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail
 from convostate._ports.roles import Clock, IdGenerator, Mailer, Store
 from convostate._service.access import Access
+from convostate._service.analytics_results import ContactInfo, Report
+from convostate._service.contacts import ContactService
 from convostate._service.conversations import ConversationService
 from convostate._service.directory import DirectoryService
 from convostate._service.export_email import DEFAULT_SENDER
@@ -169,8 +171,14 @@ class Helpdesk:
         self._conversations = ConversationService(
             store=store, work=work, clock=clock, ids=ids, access=access, pipeline=pipeline
         )
+        self._contacts = ContactService(store, access)
         self._directory = DirectoryService(
-            store=store, work=work, ids=ids, access=access, conversations=self._conversations
+            store=store,
+            work=work,
+            ids=ids,
+            access=access,
+            conversations=self._conversations,
+            contacts=self._contacts,
         )
         self._views = ViewService(store, clock, access, self.rules)
         self._timers = TimerService(
@@ -225,8 +233,44 @@ class Helpdesk:
         tags: Iterable[str] = (),
     ) -> Contact:
         """Add a contact, as the host's channel integration meets a new phone number or address. ``tags``
-        (``vip``, ``wholesale``) are for rules to test."""
+        (``vip``, ``wholesale``) are for rules to test.
+
+        ``phone`` is stored in E.164: ``"+1 (555) 555-0100"`` becomes ``"+15555550100"``; with the
+        ``phone`` extra and the account's ``phone_region`` set, national spellings are understood too.
+
+        Raises:
+            DuplicateContact: another contact has this phone or email (its id is ``existing``).
+            InvalidInput: the phone is not a phone number, or the email not an address.
+        """
         return self._directory.add_contact(name=name, phone=phone, email=email, tags=tags)
+
+    def find_contact(self, *, phone: str | None = None, email: str | None = None) -> Contact | None:
+        """The contact with this phone (any spelling :meth:`add_contact` accepts) or email (any case), or
+        None: what a host's webhook calls to know who wrote."""
+        found = self._contacts.find(phone=phone, email=email)
+        return self._access.contact(found[0]) if found else None
+
+    def contact_info(self, contact_id: ContactId, *, by: UserId) -> ContactInfo:
+        """The contact's details, its conversations (in the inboxes ``by`` can see, with their unread state
+        for ``by``) and its analytics: what the "Contact Info" sidebar shows. Admins and members of an
+        inbox the contact has written to may see it. The figures are defined in docs/analytics.md."""
+        return self._contacts.info(contact_id, by=by)
+
+    def report(
+        self,
+        *,
+        by: UserId,
+        first_day: date,
+        last_day: date,
+        inbox_id: InboxId | None = None,
+        user_id: UserId | None = None,
+    ) -> Report:
+        """An inbox's or a user's figures for each day from ``first_day`` to ``last_day`` (both included,
+        days in the account's time zone), and their total. Admins see every report, members their inboxes'
+        and users their own."""
+        return self._contacts.report(
+            by=by, inbox_id=inbox_id, user_id=user_id, first_day=first_day, last_day=last_day
+        )
 
     def user(self, user_id: UserId) -> User:
         return self._access.user(user_id)

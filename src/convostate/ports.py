@@ -14,11 +14,16 @@ from convostate._ports.changes import ConversationChange as ConversationChange
 from convostate._ports.changes import DirectoryChange as DirectoryChange
 from convostate._ports.changes import ExternalDelivery as ExternalDelivery
 from convostate._ports.changes import RotationTurns as RotationTurns
+from convostate._ports.records import ContactTotal as ContactTotal
+from convostate._ports.records import DailyBucket as DailyBucket
+from convostate._ports.records import DailyTotal as DailyTotal
 from convostate._ports.records import DueTimer as DueTimer
+from convostate._ports.records import DurationSample as DurationSample
 from convostate._ports.records import EmailStatus as EmailStatus
 from convostate._ports.records import OutgoingEmail as OutgoingEmail
 from convostate._ports.records import Position as Position
 from convostate._ports.records import TabCount as TabCount
+from convostate._ports.roles import Analytics as Analytics
 from convostate._ports.roles import Clock as Clock
 from convostate._ports.roles import ConversationLog as ConversationLog
 from convostate._ports.roles import Directory as Directory
@@ -31,15 +36,20 @@ from convostate._ports.roles import TimerQueue as TimerQueue
 from convostate._ports.roles import Views as Views
 
 __all__ = [
+    "Analytics",
     "ChangeSet",
     "Clock",
+    "ContactTotal",
     "ConversationChange",
     "ConversationLog",
+    "DailyBucket",
+    "DailyTotal",
     "DeliveryFailed",
     "Directory",
     "DirectoryChange",
     "DueTimer",
     "DuplicateDelivery",
+    "DurationSample",
     "EmailStatus",
     "ExternalDelivery",
     "IdGenerator",

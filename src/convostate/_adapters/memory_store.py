@@ -11,14 +11,17 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import attrs
 import pendulum
 from sortedcontainers import SortedList
 
+from convostate._adapters.analytics_index import AnalyticsIndex
 from convostate._adapters.tab_index import TabIndex
-from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownInbox
+from convostate._core.analytics.facts import Count, Metric, Scope
+from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownInbox, duplicate_contact
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
@@ -28,7 +31,17 @@ from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
 from convostate._ports import arguments as check
 from convostate._ports.changes import ChangeSet, ConversationChange
-from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail, Position, TabCount
+from convostate._ports.records import (
+    ContactTotal,
+    DailyBucket,
+    DailyTotal,
+    DueTimer,
+    DurationSample,
+    EmailStatus,
+    OutgoingEmail,
+    Position,
+    TabCount,
+)
 from convostate._ports.roles import DuplicateDelivery
 
 _DueEntry = tuple[int, str, str, DueTimer]
@@ -60,6 +73,9 @@ class MemoryStore:
         self._user_ids_by_email: dict[str, UserId] = {}
         self._inboxes: dict[InboxId, Inbox] = {}
         self._contacts: dict[ContactId, Contact] = {}
+        self._contact_ids_by_phone: dict[str, ContactId] = {}
+        self._contact_ids_by_email: dict[str, ContactId] = {}
+        self._analytics = AnalyticsIndex()
         self._settings = AccountSettings()
         self._conversations: dict[ConversationId, Conversation] = {}
         self._between: dict[tuple[ContactId, InboxId], ConversationId] = {}
@@ -106,6 +122,16 @@ class MemoryStore:
         if type(contact_id) is not ContactId:
             check.an_id("contact_id", contact_id, ContactId)
         return self._contacts.get(contact_id)
+
+    def contact_by_phone(self, phone: str) -> Contact | None:
+        with self._lock:
+            contact_id = self._contact_ids_by_phone.get(check.text("phone", phone))
+            return None if contact_id is None else self._contacts[contact_id]
+
+    def contact_by_email(self, email: str) -> Contact | None:
+        with self._lock:
+            contact_id = self._contact_ids_by_email.get(check.text("email", email).casefold())
+            return None if contact_id is None else self._contacts[contact_id]
 
     def settings(self) -> AccountSettings:
         return self._settings
@@ -336,10 +362,23 @@ class MemoryStore:
                 user_ids.add(user.id)
             new_inboxes = {inbox.id: inbox for inbox in changes.directory.inboxes}
         contact_ids: set[ContactId] = set()
+        phones: dict[str, ContactId] = {}
+        emails_: dict[str, ContactId] = {}
         for contact in changes.contacts:
             if contact.id in self._contacts or contact.id in contact_ids:
                 raise InvalidInput(f"a contact with id {contact.id} already exists")
             contact_ids.add(contact.id)
+            if contact.phone is not None:
+                holder = self._contact_ids_by_phone.get(contact.phone, phones.get(contact.phone))
+                if holder is not None:
+                    raise duplicate_contact("phone number", contact.phone, holder)
+                phones[contact.phone] = contact.id
+            if contact.email is not None:
+                email = contact.email.casefold()
+                holder = self._contact_ids_by_email.get(email, emails_.get(email))
+                if holder is not None:
+                    raise duplicate_contact("email address", contact.email, holder)
+                emails_[email] = contact.id
         for seen in changes.assignments_seen:
             now = set(self._index.assigned(seen.user_id, seen.inbox_id))
             if now != seen.conversation_ids:
@@ -418,6 +457,10 @@ class MemoryStore:
             self._directory_version += 1
         for contact in changes.contacts:
             self._contacts[contact.id] = contact
+            if contact.phone is not None:
+                self._contact_ids_by_phone[contact.phone] = contact.id
+            if contact.email is not None:
+                self._contact_ids_by_email[contact.email.casefold()] = contact.id
         for turns in changes.rotations:
             self._rotations[turns.rule_id] = turns.count
         for change in changes.conversations:
@@ -430,11 +473,45 @@ class MemoryStore:
                 self._events.setdefault(conversation.id, []).extend(change.events)
             if change.expected_version == 0:
                 self._between[(conversation.contact_id, conversation.inbox_id)] = conversation.id
+                self._analytics.started(conversation.contact_id, conversation.id)
+            if change.facts:
+                self._analytics.add(change.facts)
         if changes.delivery is not None:
             delivery = changes.delivery
             self._delivered[(delivery.inbox_id, delivery.external_id)] = delivery.conversation_id
         for outgoing in changes.emails:
             self._outbox[outgoing.id] = outgoing
+
+    # ------------------------------------------------------------------ analytics
+
+    def contact_conversations(self, contact_id: ContactId) -> Sequence[Conversation]:
+        check.an_id("contact_id", contact_id, ContactId)
+        with self._lock:
+            return [self._conversations[each] for each in self._analytics.conversation_ids(contact_id)]
+
+    def contact_totals(self, contact_id: ContactId) -> Mapping[Count | Metric, ContactTotal]:
+        check.an_id("contact_id", contact_id, ContactId)
+        with self._lock:
+            return self._analytics.contact_totals(contact_id)
+
+    def contact_durations(self, contact_id: ContactId) -> Sequence[DurationSample]:
+        check.an_id("contact_id", contact_id, ContactId)
+        with self._lock:
+            return self._analytics.contact_durations(contact_id)
+
+    def daily_totals(
+        self, scope: Scope, scope_ids: Collection[str], first_day: date, last_day: date
+    ) -> Sequence[DailyTotal]:
+        scope_ids = check.report_scope(scope, scope_ids, first_day, last_day)
+        with self._lock:
+            return self._analytics.daily_totals(scope, scope_ids, first_day, last_day)
+
+    def daily_buckets(
+        self, scope: Scope, scope_ids: Collection[str], first_day: date, last_day: date
+    ) -> Sequence[DailyBucket]:
+        scope_ids = check.report_scope(scope, scope_ids, first_day, last_day)
+        with self._lock:
+            return self._analytics.daily_buckets(scope, scope_ids, first_day, last_day)
 
     def _set_timers(self, conversation_id: ConversationId, timers: Sequence[Timer]) -> None:
         for entry in self._timers.pop(conversation_id, ()):
@@ -466,5 +543,8 @@ class MemoryStore:
                     "claims": self._claims,
                     "rotations": self._rotations,
                     "outbox": self._outbox,
+                    "contacts_by_phone": self._contact_ids_by_phone,
+                    "contacts_by_email": self._contact_ids_by_email,
+                    "analytics": self._analytics.dump(),
                 }
             )

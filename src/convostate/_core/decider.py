@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from functools import reduce
 from typing import Any, Final
 
@@ -56,6 +57,7 @@ from convostate._core.model import (
     Direction,
     Inbox,
     Message,
+    OutboundMessage,
     ReadModel,
     Status,
 )
@@ -326,6 +328,7 @@ def evolve(state: Conversation | None, event: Event) -> Conversation:
             updated_at=event.at,
             linked_from=event.linked_from,
             version=1,
+            opened_at=event.at,
         )
     if state is None or state.id != event.conversation_id:
         where = "a conversation that has not started" if state is None else str(state.id)
@@ -370,18 +373,45 @@ _NOBODY = _users(frozenset())
 
 
 def _received(state: Conversation, event: MessageReceived) -> Conversation:
+    at = event.at
     return _next(
         state,
         event,
         unread=True,
         read_overrides=_NOBODY,
-        last_inbound_at=event.at,
-        last_activity_at=event.at,
+        last_inbound_at=at,
+        last_activity_at=at,
+        awaiting_reply_since=state.awaiting_reply_since or at,
+        awaiting_first_reply_since=(
+            state.awaiting_first_reply_since or (None if state.replied_this_round else at)
+        ),
+        unanswered_outbound=(),
     )
 
 
+ANSWER_WINDOW = timedelta(hours=24)
+"""How soon the contact must write back for an outbound message to count as answered (the response rate)."""
+
+
 def _sent(state: Conversation, event: MessageSent) -> Conversation:
-    return _next(state, event, last_outbound_at=event.at, last_activity_at=event.at)
+    at = event.at
+    by = event.actor.user_id
+    outbound = OutboundMessage(at, by)
+    kept = tuple(sent for sent in state.unanswered_outbound if at - sent.at <= ANSWER_WINDOW)
+    if by is None:  # a rule's or an integration's message answers nobody
+        return _next(
+            state, event, last_outbound_at=at, last_activity_at=at, unanswered_outbound=(*kept, outbound)
+        )
+    return _next(
+        state,
+        event,
+        last_outbound_at=at,
+        last_activity_at=at,
+        replied_this_round=True,
+        awaiting_first_reply_since=None,
+        awaiting_reply_since=None,
+        unanswered_outbound=(*kept, outbound),
+    )
 
 
 def _assigned(state: Conversation, event: Assigned) -> Conversation:
@@ -393,11 +423,22 @@ def _unassigned(state: Conversation, event: Unassigned) -> Conversation:
 
 
 def _closed(state: Conversation, event: Closed) -> Conversation:
-    return _next(state, event, status=Status.CLOSED, closed_at=event.at)
+    return _next(
+        state,
+        event,
+        status=Status.CLOSED,
+        closed_at=event.at,
+        closes=state.closes + 1,
+        replied_this_round=False,
+        awaiting_first_reply_since=None,
+        awaiting_reply_since=None,
+    )
 
 
 def _reopened(state: Conversation, event: Reopened) -> Conversation:
-    return _next(state, event, status=Status.OPEN, closed_at=None)
+    return _next(
+        state, event, status=Status.OPEN, closed_at=None, opened_at=event.at, replied_this_round=False
+    )
 
 
 def _snoozed(state: Conversation, event: Snoozed) -> Conversation:

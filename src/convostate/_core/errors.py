@@ -12,6 +12,7 @@ __all__ = [
     "ConcurrencyConflict",
     "ConvostateError",
     "DeliveryFailed",
+    "DuplicateContact",
     "ExportDisabled",
     "InvalidInput",
     "NotAMember",
@@ -35,6 +36,24 @@ class ConvostateError(Exception):
 
 class InvalidInput(ConvostateError, ValueError):
     """A value of the wrong type or shape: a naive datetime, an empty id, an empty message body."""
+
+
+class DuplicateContact(InvalidInput):
+    """Another contact of the account has this phone number or email address: a webhook would not know
+    which of the two wrote. ``existing`` is that contact's id."""
+
+    def __init__(self, message: str, existing: object) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
+def duplicate_contact(what: str, value: str, existing: object) -> DuplicateContact:
+    """The one wording of the refusal, for every store."""
+    return DuplicateContact(
+        f"contact {existing} already has the {what} {value}: look it up (Helpdesk.find_contact) instead "
+        "of adding another",
+        existing,
+    )
 
 
 class UnknownConversation(ConvostateError, LookupError):

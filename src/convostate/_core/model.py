@@ -22,7 +22,6 @@ from convostate._core.validate import (
     frozenset_of,
     instance_of,
     non_empty_text,
-    optional_text,
     plain_text,
     tags,
     text,
@@ -124,20 +123,50 @@ class Inbox:
         return next(iter(self.members)) if self.is_single_user else None
 
 
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+"""ITU-T E.164: a plus, a country code and at most 15 digits in all, the one spelling of a number that a
+webhook from any provider can be matched against."""
+
+
+def _optional_phone(_instance: object, attribute: attrs.Attribute[str | None], value: Any) -> None:
+    if value is not None and not _E164.fullmatch(non_empty_text(attribute.name, value)):
+        raise InvalidInput(
+            f"{attribute.name} must be an E.164 number such as '+15555550100', got {value!r}; "
+            "Helpdesk.add_contact normalises other spellings"
+        )
+
+
+def _optional_email(instance: object, attribute: attrs.Attribute[str], value: Any) -> None:
+    if value is not None:
+        _email(instance, attribute, value)
+
+
 @attrs.frozen
 class Contact:
-    """The customer who writes to an inbox. Texting contacts often have only a phone number."""
+    """The customer who writes to an inbox. Texting contacts often have only a phone number.
+
+    ``phone`` is in E.164 (``+15555550100``) and ``email`` is an address, so that an inbound message's
+    sender can be looked up (:meth:`Helpdesk.find_contact`); an account has at most one contact per phone
+    number and per email address.
+    """
 
     id: ContactId = attrs.field(validator=instance_of(ContactId, "ContactId('c-1')"))
     name: str = attrs.field(default="", validator=plain_text)
-    phone: str | None = attrs.field(default=None, validator=optional_text)
-    email: str | None = attrs.field(default=None, validator=optional_text)
+    phone: str | None = attrs.field(default=None, validator=_optional_phone)
+    email: str | None = attrs.field(default=None, validator=_optional_email)
     tags: frozenset[str] = attrs.field(default=frozenset(), validator=tags)
     """Labels a host gives contacts (``vip``, ``wholesale``) that rules can test."""
 
 
 def _timezone(_instance: object, _attribute: object, value: Any) -> None:
     time_zone(value)
+
+
+def _optional_region(_instance: object, attribute: attrs.Attribute[str | None], value: Any) -> None:
+    if value is not None and not (isinstance(value, str) and re.fullmatch("[A-Z]{2}", value)):
+        raise InvalidInput(
+            f"{attribute.name} must be a two-letter ISO 3166 region code such as 'US', or None; got {value!r}"
+        )
 
 
 @attrs.frozen
@@ -155,6 +184,9 @@ class AccountSettings:
         default=ReadModel.SHARED, validator=instance_of(ReadModel, "ReadModel.SHARED"), kw_only=True
     )
     exports_enabled: bool = attrs.field(default=True, validator=instance_of(bool, "True"), kw_only=True)
+    phone_region: str | None = attrs.field(default=None, validator=_optional_region, kw_only=True)
+    """Where a phone number written without a country code is from (ISO 3166 alpha-2, ``"US"``), for
+    normalising contacts' numbers to E.164; None accepts only numbers with their ``+`` country code."""
 
 
 @attrs.frozen
@@ -168,6 +200,14 @@ class Message:
     body: str
     sent_at: pendulum.DateTime
     external_id: str | None = None
+
+
+@attrs.frozen
+class OutboundMessage:
+    """When an outbound message was sent, and by which user (None: a rule or an integration)."""
+
+    at: pendulum.DateTime
+    by: UserId | None = None
 
 
 @attrs.frozen
@@ -199,6 +239,22 @@ class Conversation:
     linked_from: ConversationId | None = None
     """The earlier conversation this one follows up, when a rule opened it instead of reopening that one."""
     version: int = 0
+    # What the contact analytics measure from (docs/analytics.md): kept by ``evolve`` like the rest of the
+    # state, so that each action's measurements follow from the state it started from, never from a scan.
+    opened_at: pendulum.DateTime | None = None
+    """When it started, or when it last reopened: a resolution time runs from here to the close."""
+    closes: int = 0
+    """How many times it has closed: a first response after the first close is a reopen's."""
+    replied_this_round: bool = False
+    """Whether a user has replied since it started or last closed (a later reply is not a first response)."""
+    awaiting_first_reply_since: pendulum.DateTime | None = None
+    """The inbound message a first response is measured from: the first one since it started or last
+    closed, while no user has replied since."""
+    awaiting_reply_since: pendulum.DateTime | None = None
+    """The oldest inbound message no user has answered yet (a reply, or a close, ends the wait)."""
+    unanswered_outbound: tuple[OutboundMessage, ...] = ()
+    """Outbound messages of the last 24 hours the contact has not written back to since: a message from
+    the contact answers them (the response rate)."""
 
     @property
     def is_open(self) -> bool:

@@ -10,10 +10,12 @@ facade calls the ports on every action.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import pendulum
 
+from convostate._core.analytics.facts import Scope
 from convostate._core.errors import InvalidInput
 from convostate._core.ids import InboxId, UserId
 from convostate._core.tabs import Tab
@@ -103,3 +105,28 @@ def a_change_set(value: Any) -> ChangeSet:
     if type(value) is ChangeSet:
         return value
     raise InvalidInput(f"commit() takes a ChangeSet, got {type(value).__name__} {value!r}")
+
+
+MAX_REPORT_DAYS = 3_660
+"""The longest report range: ten years of days (a report reads a row per day, so this bounds its cost)."""
+
+
+def report_scope(scope: object, scope_ids: object, first_day: object, last_day: object) -> list[str]:
+    """The ids of a report's inboxes or users, after checking the scope and the day range."""
+    if not isinstance(scope, Scope) or scope is Scope.CONTACT:
+        raise InvalidInput(f"a report's scope is Scope.INBOX or Scope.USER, got {scope!r}")
+    if isinstance(scope_ids, (str, bytes)) or not isinstance(scope_ids, Iterable):
+        raise InvalidInput(f"scope_ids takes a collection of ids (str), got {type(scope_ids).__name__}")
+    checked = [text("each of scope_ids", value) for value in scope_ids]
+    for name, day in (("first_day", first_day), ("last_day", last_day)):
+        if type(day) is not date and not (isinstance(day, date) and not isinstance(day, datetime)):
+            raise InvalidInput(f"{name} must be a date such as date(2026, 11, 30), got {day!r}")
+    assert isinstance(first_day, date)
+    assert isinstance(last_day, date)
+    if last_day < first_day:
+        raise InvalidInput(f"last_day {last_day} is before first_day {first_day}")
+    if (last_day - first_day).days >= MAX_REPORT_DAYS:
+        raise InvalidInput(
+            f"a report spans at most {MAX_REPORT_DAYS} days, not {(last_day - first_day).days + 1}"
+        )
+    return checked

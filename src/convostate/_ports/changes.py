@@ -12,6 +12,7 @@ from typing import Final, NamedTuple
 
 import attrs
 
+from convostate._core.analytics.facts import Fact
 from convostate._core.events import Event
 from convostate._core.ids import ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
@@ -24,7 +25,8 @@ class ConversationChange(NamedTuple):
     """A conversation's new state and the events that led to it from ``expected_version``.
 
     ``timers`` replace the conversation's timers (any claim on them ends with them); ``tabs`` is what the
-    change does to the tab lists and counters. With no events, only the timers are replaced, and the
+    change does to the tab lists and counters; ``facts`` what it adds to the analytics (a store adds them
+    up: :class:`~convostate.ports.Analytics`). With no events, only the timers are replaced, and the
     stored version must still be ``expected_version``.
     """
 
@@ -33,6 +35,7 @@ class ConversationChange(NamedTuple):
     expected_version: int
     timers: tuple[Timer, ...] = ()
     tabs: TabChanges = NO_TAB_CHANGES
+    facts: tuple[Fact, ...] = ()
 
 
 @attrs.frozen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -10,6 +11,7 @@ from email.policy import default as default_policy
 import attrs
 import pendulum
 
+from convostate._core.analytics.facts import Count, Metric
 from convostate._core.ids import ConversationId, RuleId, UserId
 from convostate._core.model import Conversation
 from convostate._core.timing import epoch_microseconds
@@ -104,3 +106,48 @@ class OutgoingEmail:
         parsed = message_from_bytes(self.message, policy=default_policy)
         assert isinstance(parsed, EmailMessage)
         return parsed
+
+
+@attrs.frozen
+class ContactTotal:
+    """One count of a contact's (:class:`~convostate.analytics.Count`) or how many durations of one metric
+    were measured, with the instants of the first and the latest fact counted."""
+
+    count: int
+    first_at: pendulum.DateTime
+    last_at: pendulum.DateTime
+
+
+@attrs.frozen
+class DurationSample:
+    """One measured duration of a contact's conversations."""
+
+    metric: Metric
+    micros: int
+    conversation_id: ConversationId
+    at: pendulum.DateTime
+
+
+@attrs.frozen
+class DailyTotal:
+    """A day's sum of one count, or of one metric's durations (``count`` measured, ``total`` microseconds),
+    for one inbox or user."""
+
+    scope_id: str
+    day: date
+    kind: Count | Metric
+    count: int
+    total: int
+
+
+@attrs.frozen
+class DailyBucket:
+    """How many of a day's durations of one metric fell in one histogram bucket, and their sum in
+    microseconds, for one inbox or user."""
+
+    scope_id: str
+    day: date
+    metric: Metric
+    bucket: int
+    count: int
+    total: int

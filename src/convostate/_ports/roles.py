@@ -9,17 +9,29 @@ outbox's delivery bookkeeping. Each role has a conformance suite in ``convostate
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date
 from email.message import EmailMessage
 from typing import Protocol, runtime_checkable
 
 import pendulum
 
+from convostate._core.analytics.facts import Count, Metric, Scope
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
 from convostate._core.tabs import Tab
 from convostate._ports.changes import ChangeSet
-from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail, Position, TabCount
+from convostate._ports.records import (
+    ContactTotal,
+    DailyBucket,
+    DailyTotal,
+    DueTimer,
+    DurationSample,
+    EmailStatus,
+    OutgoingEmail,
+    Position,
+    TabCount,
+)
 
 
 @runtime_checkable
@@ -66,6 +78,14 @@ class Directory(Protocol):
     def inbox(self, inbox_id: InboxId) -> Inbox | None: ...
     def inboxes(self) -> Sequence[Inbox]: ...
     def contact(self, contact_id: ContactId) -> Contact | None: ...
+    def contact_by_phone(self, phone: str) -> Contact | None:
+        """The contact whose phone is ``phone`` (E.164, as stored), if any."""
+        ...
+
+    def contact_by_email(self, email: str) -> Contact | None:
+        """The contact whose email is ``email``, compared case-insensitively (``str.casefold``), if any."""
+        ...
+
     def settings(self) -> AccountSettings: ...
 
 
@@ -189,7 +209,43 @@ class Outbox(Protocol):
         ...
 
 
-class Store(Directory, ConversationLog, Views, TimerQueue, Outbox, Protocol):
+class Analytics(Protocol):
+    """Contact analytics and daily report figures: the sums of every commit's facts
+    (``ConversationChange.facts``), kept by each commit, never by a scan.
+
+    A store adds each fact of scope ``CONTACT`` to the contact's total of its kind (count, first and
+    latest ``at``) and, for a duration, keeps it as a sample; a fact of scope ``INBOX`` or ``USER`` to the
+    day's total of its kind for that inbox or user (count and sum of values) and, for a duration, to the
+    count of its histogram bucket (:func:`~convostate.analytics.bucket_of`) that day.
+    """
+
+    def contact_conversations(self, contact_id: ContactId) -> Sequence[Conversation]:
+        """The contact's conversations, in every inbox, in the order they started (ties by id)."""
+        ...
+
+    def contact_totals(self, contact_id: ContactId) -> Mapping[Count | Metric, ContactTotal]:
+        """The contact's totals by kind; a kind with no fact is absent."""
+        ...
+
+    def contact_durations(self, contact_id: ContactId) -> Sequence[DurationSample]:
+        """Every duration measured for the contact, in the order committed."""
+        ...
+
+    def daily_totals(
+        self, scope: Scope, scope_ids: Collection[str], first_day: date, last_day: date
+    ) -> Sequence[DailyTotal]:
+        """The non-zero day totals of ``scope_ids`` from ``first_day`` to ``last_day`` (both included), in
+        any order."""
+        ...
+
+    def daily_buckets(
+        self, scope: Scope, scope_ids: Collection[str], first_day: date, last_day: date
+    ) -> Sequence[DailyBucket]:
+        """The non-zero bucket counts of ``scope_ids`` from ``first_day`` to ``last_day``, in any order."""
+        ...
+
+
+class Store(Directory, ConversationLog, Views, TimerQueue, Outbox, Analytics, Protocol):
     """Every storage role, and the one write: :meth:`commit`.
 
     A store may be shared by threads (and, for a database, by processes): every method is atomic, and
@@ -206,6 +262,7 @@ class Store(Directory, ConversationLog, Views, TimerQueue, Outbox, Protocol):
                 in that inbox (someone else saved first: load again and retry).
             DuplicateDelivery: the change set's external message id was already delivered to the inbox.
             UnknownInbox: a new conversation's inbox is neither stored nor saved by the change set.
+            DuplicateContact: a new contact's phone or email is another contact's.
             InvalidInput: the change set contradicts itself or the store (a version that does not follow
                 from the events, a user id or email, contact id or email id already taken).
         """

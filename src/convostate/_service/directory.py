@@ -19,6 +19,7 @@ from convostate._core.validate import frozenset_from
 from convostate._ports.changes import ChangeSet, DirectoryChange
 from convostate._ports.roles import IdGenerator, Store
 from convostate._service.access import Access
+from convostate._service.contacts import ContactService
 from convostate._service.conversations import ConversationService
 from convostate._service.unit_of_work import UnitOfWork
 
@@ -32,7 +33,9 @@ class DirectoryService:
         ids: IdGenerator,
         access: Access,
         conversations: ConversationService,
+        contacts: ContactService,
     ) -> None:
+        self._contacts = contacts
         self._store = store
         self._work = work
         self._ids = ids
@@ -126,8 +129,13 @@ class DirectoryService:
         email: str | None = None,
         tags: Iterable[str] = (),
     ) -> Contact:
+        """Add a contact with its phone in E.164 and its email checked; a phone or email another contact
+        has already is refused (DuplicateContact, by the store's commit, so two webhooks racing with the
+        same new number cannot both add it)."""
         labels = frozenset_from("tags", tags, "['vip']")
-        contact = Contact(ContactId(self._ids.new_id("contact")), name, phone, email, labels)
+        number = None if phone is None else ContactService.normal_phone(self._contacts, phone)
+        address = None if email is None else ContactService.normal_email(email)
+        contact = Contact(ContactId(self._ids.new_id("contact")), name, number, address, labels)
         self._store.commit(ChangeSet(contacts=(contact,)))
         return contact
 

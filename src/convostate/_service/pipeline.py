@@ -1,9 +1,10 @@
 """The pipeline of one conversation action, with no I/O: from what was loaded to the change set to commit.
 
 decide -> rules (cascade) -> rule follow-ups (a linked conversation, decided the same way) -> timers ->
-tab changes -> one :class:`~convostate._ports.changes.ConversationChange` per conversation touched. Whatever
-the engine needs from outside (rotation counts, the inbox, the settings, the contact) is loaded before;
-nothing here calls a port, so the same pipeline serves a sync or an async shell and any store.
+tab changes -> analytics facts -> one :class:`~convostate._ports.changes.ConversationChange` per
+conversation touched. Whatever the engine needs from outside (rotation counts, the inbox, the settings, the
+contact) is loaded before; nothing here calls a port, so the same pipeline serves a sync or an async shell
+and any store.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import NamedTuple
 import attrs
 import pendulum
 
+from convostate._core.analytics.facts import observe
 from convostate._core.commands import Command
 from convostate._core.decider import DecisionContext
 from convostate._core.ids import RuleId
@@ -124,6 +126,7 @@ class Pipeline:
                 state.version if state is not None else 0,
                 timers(new_state, self.rules, context, contact=loaded.contact),
                 tab_changes(state, new_state, loaded.inbox),
+                observe(state, handled.events, loaded.settings.timezone),
             )
         ]
         follow_ups: list[Outcome] = []

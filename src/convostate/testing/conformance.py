@@ -73,6 +73,7 @@ from convostate import (
     ConversationId,
     ConversationStarted,
     DueTimer,
+    DuplicateContact,
     EmailStatus,
     Event,
     Helpdesk,
@@ -95,6 +96,7 @@ from convostate import (
     User,
     UserId,
 )
+from convostate.analytics import observe
 from convostate.core import (
     Assign,
     Close,
@@ -242,7 +244,12 @@ def _change(
     expected at ``old``'s version, with the tab rows and counters the core works out for it."""
     expected = expected_version if expected_version is not None else (old.version if old is not None else 0)
     return ConversationChange(
-        new, tuple(events), expected, tuple(timers), tab_changes(old, new, _INBOXES[new.inbox_id])
+        new,
+        tuple(events),
+        expected,
+        tuple(timers),
+        tab_changes(old, new, _INBOXES[new.inbox_id]),
+        observe(old, events, "UTC") if expected_version is None else (),
     )
 
 
@@ -299,7 +306,8 @@ def _start(
     """Conversation ``name``: its own contact's first message to ``inbox`` at ``when`` (open, unread)."""
     command = _first_message(name, inbox)
     if store.contact(command.contact_id) is None:
-        _add_contact(store, Contact(command.contact_id, f"Contact of {name}"))
+        phone, email = _BUSY_CONTACT_LINES.get(name, (None, None))
+        _add_contact(store, Contact(command.contact_id, f"Contact of {name}", phone, email))
     return _save(store, None, command, when, settings=settings, external_id=external_id, timers=timers)
 
 
@@ -483,6 +491,9 @@ REFUSALS: Final = (
     "one-user-email-twice-in-the-set",
     "one-user-id-twice-in-the-set",
     "taken-contact-id",
+    "taken-contact-phone",
+    "taken-contact-email-in-another-case",
+    "one-contact-phone-twice-in-the-set",
     "stale-rotation-count",
     "taken-email-id",
     "one-email-id-twice-in-the-set",
@@ -503,12 +514,17 @@ _REFUSAL_ERRORS: Final[dict[str, type[Exception]]] = {
     "one-user-email-twice-in-the-set": InvalidInput,
     "one-user-id-twice-in-the-set": InvalidInput,
     "taken-contact-id": InvalidInput,
+    "taken-contact-phone": DuplicateContact,
+    "taken-contact-email-in-another-case": DuplicateContact,
+    "one-contact-phone-twice-in-the-set": DuplicateContact,
     "stale-rotation-count": ConcurrencyConflict,
     "taken-email-id": InvalidInput,
     "one-email-id-twice-in-the-set": InvalidInput,
     "duplicate-delivery": DuplicateDelivery,
 }
 
+_BUSY_CONTACT_LINES: Final = {"c-1": ("+15555550101", "c1@example.com")}
+"""The phone and email of the busy account's first contact, which a new contact cannot have too."""
 _BUSY_CONVERSATIONS: Final = tuple(ConversationId(name) for name in ("c-1", "c-2", "c-3", "c-4", "c-new"))
 _BUSY_CONTACTS: Final = (ContactId("c-new-contact"), ContactId("stranger"))
 _BUSY_EMAILS: Final = ("email-1", "email-2", "email-3", "email-new")
@@ -613,6 +629,17 @@ def _spoiled(kind: str, store: Store, states: dict[str, Conversation], innocent:
         return innocent._replace(directory=attrs.evolve(directory, users=(*directory.users, twice)))
     if kind == "taken-contact-id":
         return innocent._replace(contacts=(*innocent.contacts, Contact(first.contact_id, "Taken")))
+    if kind == "taken-contact-phone":
+        same_phone = Contact(ContactId("same-phone"), "Same phone", phone=_BUSY_CONTACT_LINES["c-1"][0])
+        return innocent._replace(contacts=(*innocent.contacts, same_phone))
+    if kind == "taken-contact-email-in-another-case":
+        email = _BUSY_CONTACT_LINES["c-1"][1].upper()
+        same_email = Contact(ContactId("same-email"), "Same email", email=email)
+        return innocent._replace(contacts=(*innocent.contacts, same_email))
+    if kind == "one-contact-phone-twice-in-the-set":
+        first_phone = Contact(ContactId("new-phone-1"), "New", phone="+442079460958")
+        second_phone = Contact(ContactId("new-phone-2"), "New again", phone="+442079460958")
+        return innocent._replace(contacts=(*innocent.contacts, first_phone, second_phone))
     if kind == "stale-rotation-count":
         return innocent._replace(rotations=(RotationTurns(ROUND_ROBIN, 1, 2),))
     if kind == "taken-email-id":

@@ -1,0 +1,176 @@
+"""What one change adds to the analytics: facts, each a count or a measured duration, for the contact, the
+inbox and the users it concerns.
+
+:func:`observe` is the one place that says what counts: a store only adds facts up (counters per contact,
+and per inbox and user by day; durations as samples per contact and as histogram buckets per day), so every
+figure follows each change in the same commit, never a scan. Applied to a conversation's whole log it gives
+what a store should hold, which is how the property tests check the stores.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+import pendulum
+
+from convostate._core.decider import ANSWER_WINDOW, evolve
+from convostate._core.events import (
+    Closed,
+    ConversationStarted,
+    Event,
+    MessageReceived,
+    MessageSent,
+    Reopened,
+    ReopenReason,
+)
+from convostate._core.model import Conversation
+
+__all__ = ["ANSWER_WINDOW", "Count", "Fact", "Metric", "Scope", "local_day", "observe"]
+
+
+class Count(enum.Enum):
+    """Things counted, per contact and per inbox and user by day."""
+
+    CONVERSATIONS = "conversations"
+    """Conversations started (by the inbound message that started them)."""
+    MESSAGES_IN = "messages_in"
+    MESSAGES_OUT = "messages_out"
+    CLOSED = "closed"
+    REOPENED_TO_ASSIGNEES = "reopened_to_assignees"
+    """Reopened by a rule with someone still assigned: back to them (within the window, by default)."""
+    REOPENED_TO_UNASSIGNED = "reopened_to_unassigned"
+    """Reopened by a rule with nobody assigned: to Unassigned (after the window, by default)."""
+    REOPENED_BY_USER = "reopened_by_user"
+    OUTBOUND_ANSWERED = "outbound_answered"
+    """Outbound messages the contact wrote back to within 24 hours (counted on the outbound's day)."""
+
+
+class Metric(enum.Enum):
+    """Durations measured, each from one instant to a later one of the same conversation."""
+
+    FIRST_RESPONSE = "first_response"
+    """From a conversation's first inbound message to the first reply by a user."""
+    REOPEN_FIRST_RESPONSE = "reopen_first_response"
+    """The same for each later round: from the inbound message that reopened it (the first since it
+    closed) to the first reply by a user since it closed."""
+    REPLY = "reply"
+    """From the oldest inbound message no user has answered to the reply that answers it."""
+    RESOLUTION = "resolution"
+    """From its start, or its last reopen, to its close."""
+
+
+class Scope(enum.Enum):
+    CONTACT = "contact"
+    INBOX = "inbox"
+    USER = "user"
+
+
+class Fact(NamedTuple):
+    """One count (``value`` 1) or one measured duration (``value`` in microseconds) for one scope, dated
+    by ``at`` and by ``day``, the account's local date of ``at``."""
+
+    scope: Scope
+    scope_id: str
+    kind: Count | Metric
+    value: int
+    at: pendulum.DateTime
+    day: date
+    conversation_id: str
+
+
+def local_day(at: datetime, zone: ZoneInfo) -> date:
+    """The account's calendar date at ``at``: what a report's day is."""
+    local = at.astimezone(zone)
+    return date(local.year, local.month, local.day)
+
+
+def _micros(elapsed: timedelta) -> int:
+    return (elapsed.days * 86_400 + elapsed.seconds) * 1_000_000 + elapsed.microseconds
+
+
+class _Facts:
+    """Collects the facts of one conversation's change."""
+
+    def __init__(self, state: Conversation, zone: ZoneInfo) -> None:
+        self.facts: list[Fact] = []
+        self._conversation = state.id.value
+        self._contact = state.contact_id.value
+        self._inbox = state.inbox_id.value
+        self._zone = zone
+
+    def add(self, kind: Count | Metric, value: int, at: pendulum.DateTime, users: Iterable[str] = ()) -> None:
+        day = local_day(at, self._zone)
+        conversation, append = self._conversation, self.facts.append
+        append(Fact(Scope.CONTACT, self._contact, kind, value, at, day, conversation))
+        append(Fact(Scope.INBOX, self._inbox, kind, value, at, day, conversation))
+        for user in users:
+            append(Fact(Scope.USER, user, kind, value, at, day, conversation))
+
+
+def observe(before: Conversation | None, events: Iterable[Event], time_zone: str) -> tuple[Fact, ...]:
+    """The facts of ``events`` applied to ``before`` (None for a new conversation), dated in ``time_zone``.
+
+    Each event is judged on the state just before it, which ``evolve`` keeps the measuring instants in
+    (``awaiting_reply_since`` and the rest), so this costs the events, not the conversation's history.
+    """
+    zone = _zone(time_zone)
+    state = before
+    collected: _Facts | None = None
+    for event in events:
+        after = evolve(state, event)
+        if collected is None:
+            collected = _Facts(after, zone)
+        _observe(state, event, after, collected)
+        state = after
+    return () if collected is None else tuple(collected.facts)
+
+
+def _observe(before: Conversation | None, event: Event, after: Conversation, facts: _Facts) -> None:
+    at = event.at
+    if isinstance(event, ConversationStarted):
+        facts.add(Count.CONVERSATIONS, 1, at)
+    elif isinstance(event, MessageReceived):
+        facts.add(Count.MESSAGES_IN, 1, at)
+        assert before is not None
+        for sent in before.unanswered_outbound:
+            if at - sent.at <= ANSWER_WINDOW:
+                facts.add(Count.OUTBOUND_ANSWERED, 1, sent.at, () if sent.by is None else (sent.by.value,))
+    elif isinstance(event, MessageSent):
+        assert before is not None
+        by = event.actor.user_id
+        users = () if by is None else (by.value,)
+        facts.add(Count.MESSAGES_OUT, 1, at, users)
+        if by is not None:
+            if before.awaiting_first_reply_since is not None:
+                metric = Metric.FIRST_RESPONSE if before.closes == 0 else Metric.REOPEN_FIRST_RESPONSE
+                facts.add(metric, _micros(at - before.awaiting_first_reply_since), at, users)
+            if before.awaiting_reply_since is not None:
+                facts.add(Metric.REPLY, _micros(at - before.awaiting_reply_since), at, users)
+    elif isinstance(event, Closed):
+        assert before is not None
+        assignees = sorted(user.value for user in event.assignees)
+        facts.add(Count.CLOSED, 1, at, assignees)
+        opened_at = before.opened_at or before.started_at
+        facts.add(Metric.RESOLUTION, _micros(at - opened_at), at, assignees)
+    elif isinstance(event, Reopened):
+        if event.reason is ReopenReason.BY_USER:
+            by = event.actor.user_id
+            facts.add(Count.REOPENED_BY_USER, 1, at, () if by is None else (by.value,))
+        elif after.assignees:
+            facts.add(Count.REOPENED_TO_ASSIGNEES, 1, at, sorted(user.value for user in after.assignees))
+        else:
+            facts.add(Count.REOPENED_TO_UNASSIGNED, 1, at)
+
+
+_ZONES: dict[str, ZoneInfo] = {}
+
+
+def _zone(name: str) -> ZoneInfo:
+    zone = _ZONES.get(name)
+    if zone is None:
+        zone = _ZONES.setdefault(name, ZoneInfo(name))
+    return zone
