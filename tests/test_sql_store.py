@@ -183,7 +183,7 @@ def test_the_upgrade_command_adds_the_schema_beside_another_applications_tables(
         text=True,
         check=True,
     )
-    assert "revision 0001" in done.stdout
+    assert "revision 0002" in done.stdout
     SqlStore.open(f"sqlite:///{path}").close()
 
 
@@ -191,8 +191,8 @@ def test_a_newer_schema_is_refused_saying_to_upgrade_convostate(tmp_path: Path) 
     url = f"sqlite:///{tmp_path / 'helpdesk.db'}"
     SqlStore.open(url).close()
     with contextlib.closing(sqlite3.connect(tmp_path / "helpdesk.db")) as database, database:
-        database.execute("UPDATE convostate_alembic_version SET version_num = '0002'")
-    with pytest.raises(SchemaMismatch, match=r"newer than this release's \(0001\).*pip install -U"):
+        database.execute("UPDATE convostate_alembic_version SET version_num = '0099'")
+    with pytest.raises(SchemaMismatch, match=r"newer than this release's \(0002\).*pip install -U"):
         SqlStore.open(url)
 
 

@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from convostate._adapters.sql import dialects
+from convostate._adapters.sql.analytics import AnalyticsWrites, FactSums
+from convostate._adapters.sql.contacts import NewContacts
 from convostate._adapters.sql.queries import Queries
 from convostate._adapters.sql.tables import Tables
 from convostate._adapters.sql.values import encode, micros
@@ -39,6 +41,8 @@ class Commit:
         self._q = queries
         self._account = account
         self._upsert_counters: Any = None  # built on first use, for the connection's dialect
+        self._contacts = NewContacts(tables, queries, account)
+        self._analytics = AnalyticsWrites(tables, account)
 
     def apply(self, connection: sa.Connection, changes: ChangeSet) -> None:
         t, account = self._t, self._account
@@ -47,6 +51,7 @@ class Commit:
             ids = [contact.id.value for contact in changes.contacts]
             if len(set(ids)) < len(ids) or self._taken(connection, t.contacts, t.contacts.c.id, ids):
                 raise InvalidInput(f"a contact with id {_listed(ids)} already exists")
+            self._contacts.check_lines(connection, changes.contacts)
         for seen in changes.assignments_seen:
             stored = connection.execute(
                 sa.select(t.assignments.c.conversation_id).where(
@@ -64,20 +69,20 @@ class Commit:
             self._rotate(connection, turns.rule_id.value, turns.expected, turns.count)
         new_inboxes = {inbox.id for inbox in changes.directory.inboxes} if changes.directory else set()
         counters: _Counters = defaultdict(lambda: [0, 0])
+        facts = FactSums()
         for change in changes.conversations:
             self._conversation(connection, change, new_inboxes, counters)
+            if change.expected_version == 0:
+                facts.start(change.state)
+            if change.facts:
+                facts.add(change.facts)
         if changes.delivery is not None:
             self._deliver(connection, changes)
         if changes.emails:
             self._enqueue(connection, changes)
         if changes.contacts:
-            connection.execute(
-                t.contacts.insert(),
-                [
-                    {"account": account, "id": contact.id.value, "payload": encode(contact)}
-                    for contact in changes.contacts
-                ],
-            )
+            self._contacts.add(connection, changes.contacts)
+        self._analytics.write(connection, facts)
         self._count(connection, counters)
 
     # ------------------------------------------------------------ the directory

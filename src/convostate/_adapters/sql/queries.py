@@ -30,6 +30,14 @@ class Queries:
         self.inboxes = sa.select(i.payload).where(i.account == P("account")).order_by(i.added)
         c = t.contacts.c
         self.contact = sa.select(c.payload).where(c.account == P("account"), c.id == P("id"))
+        self.contact_by_phone = sa.select(c.payload).where(c.account == P("account"), c.phone == P("phone"))
+        self.contact_by_email = sa.select(c.payload).where(
+            c.account == P("account"), c.email_key == P("email")
+        )
+        self.contact_lines = sa.select(c.id, c.phone, c.email_key).where(
+            c.account == P("account"),
+            sa.or_(c.phone.in_(P("phones", expanding=True)), c.email_key.in_(P("emails", expanding=True))),
+        )
         v = t.conversations.c
         self.conversation = sa.select(v.payload).where(v.account == P("account"), v.id == P("id"))
         self.version = sa.select(v.version).where(v.account == P("account"), v.id == P("id"))
@@ -84,6 +92,42 @@ class Queries:
         self.add_events = t.events.insert()
         self.add_timers = t.timers.insert()
         self._pages: dict[tuple[int, bool], Any] = {}
+        self._analytics_queries(t)
+
+    def _analytics_queries(self, t: Tables) -> None:
+        """A contact's figures: index range scans of its rows; a report's: one range of the key per inbox
+        or user (scope, id, then the days)."""
+        v, s = t.conversations.c, t.contact_conversations.c
+        self.contact_conversations = (
+            sa.select(v.payload)
+            .join_from(t.contact_conversations, t.conversations, s.conversation_id == v.id)
+            .where(s.account == P("account"), s.contact_id == P("contact"), v.account == P("account"))
+            .order_by(s.started, s.conversation_id)
+        )
+        o = t.contact_totals.c
+        self.contact_totals = sa.select(o.kind, o["count"], o.first_at, o.last_at).where(
+            o.account == P("account"), o.contact_id == P("contact")
+        )
+        m = t.contact_samples.c
+        self.contact_durations = (
+            sa.select(m.metric, m.micros, m.conversation_id, m.at)
+            .where(m.account == P("account"), m.contact_id == P("contact"))
+            .order_by(m.seq)
+        )
+        d = t.daily_totals.c
+        self.daily_totals = sa.select(d.scope_id, d.day, d.kind, d["count"], d.total).where(
+            d.account == P("account"),
+            d.scope == P("scope"),
+            d.scope_id.in_(P("scope_ids", expanding=True)),
+            d.day.between(P("first_day"), P("last_day")),
+        )
+        k = t.daily_buckets.c
+        self.daily_buckets = sa.select(k.scope_id, k.day, k.metric, k.bucket, k["count"], k.total).where(
+            k.account == P("account"),
+            k.scope == P("scope"),
+            k.scope_id.in_(P("scope_ids", expanding=True)),
+            k.day.between(P("first_day"), P("last_day")),
+        )
 
     def _outbox_queries(self, t: Tables) -> None:
         """The outbox's reads, in outbox order (created_at, then the order enqueued): every email, those

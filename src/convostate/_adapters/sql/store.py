@@ -12,17 +12,19 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import pendulum
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from convostate._adapters.sql import dialects, schema
+from convostate._adapters.sql import analytics, dialects, schema
 from convostate._adapters.sql.commit import Commit
 from convostate._adapters.sql.queries import Queries
 from convostate._adapters.sql.tables import DEFAULT_ACCOUNT, DEFAULT_PREFIX, Tables
 from convostate._adapters.sql.values import decode, decode_event, instant, micros, optional_instant
+from convostate._core.analytics.facts import Count, Metric, Scope
 from convostate._core.errors import ConvostateError, InvalidInput, StorageError
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
@@ -31,7 +33,17 @@ from convostate._core.tabs import Tab
 from convostate._core.validate import non_empty_text
 from convostate._ports import arguments as check
 from convostate._ports.changes import ChangeSet
-from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail, Position, TabCount
+from convostate._ports.records import (
+    ContactTotal,
+    DailyBucket,
+    DailyTotal,
+    DueTimer,
+    DurationSample,
+    EmailStatus,
+    OutgoingEmail,
+    Position,
+    TabCount,
+)
 
 _TABS = tuple(Tab)
 
@@ -188,6 +200,14 @@ class SqlStore:
 
     def contact(self, contact_id: ContactId) -> Contact | None:
         payload = self._value(self._q.contact, id=check.an_id("contact_id", contact_id, ContactId).value)
+        return None if payload is None else decode(payload, Contact)
+
+    def contact_by_phone(self, phone: str) -> Contact | None:
+        payload = self._value(self._q.contact_by_phone, phone=check.text("phone", phone))
+        return None if payload is None else decode(payload, Contact)
+
+    def contact_by_email(self, email: str) -> Contact | None:
+        payload = self._value(self._q.contact_by_email, email=check.text("email", email).casefold())
         return None if payload is None else decode(payload, Contact)
 
     def settings(self) -> AccountSettings:
@@ -430,6 +450,40 @@ class SqlStore:
             if not moved and connection.execute(sa.select(o.id).where(*where)).first() is None:
                 raise InvalidInput(f"no email {email_id} in the outbox")
 
+    # ------------------------------------------------------------------ analytics
+
+    def contact_conversations(self, contact_id: ContactId) -> Sequence[Conversation]:
+        contact = check.an_id("contact_id", contact_id, ContactId)
+        rows = self._rows(self._q.contact_conversations, contact=contact.value)
+        return [decode(row.payload, Conversation) for row in rows]
+
+    def contact_totals(self, contact_id: ContactId) -> Mapping[Count | Metric, ContactTotal]:
+        contact = check.an_id("contact_id", contact_id, ContactId)
+        return analytics.contact_totals(self._rows(self._q.contact_totals, contact=contact.value))
+
+    def contact_durations(self, contact_id: ContactId) -> Sequence[DurationSample]:
+        contact = check.an_id("contact_id", contact_id, ContactId)
+        return analytics.duration_samples(self._rows(self._q.contact_durations, contact=contact.value))
+
+    def daily_totals(
+        self, scope: Scope, scope_ids: Collection[str], first_day: date, last_day: date
+    ) -> Sequence[DailyTotal]:
+        """One range of the key per inbox or user: (scope, id, days)."""
+        ids = check.report_scope(scope, scope_ids, first_day, last_day)
+        if not ids:
+            return []
+        rows = self._rows(self._q.daily_totals, **_report(scope, ids, first_day, last_day))
+        return analytics.daily_totals(rows)
+
+    def daily_buckets(
+        self, scope: Scope, scope_ids: Collection[str], first_day: date, last_day: date
+    ) -> Sequence[DailyBucket]:
+        ids = check.report_scope(scope, scope_ids, first_day, last_day)
+        if not ids:
+            return []
+        rows = self._rows(self._q.daily_buckets, **_report(scope, ids, first_day, last_day))
+        return analytics.daily_buckets(rows)
+
     # ------------------------------------------------------------------ the one write
 
     def commit(self, changes: ChangeSet) -> None:
@@ -450,6 +504,15 @@ def _translated(where: str) -> Iterator[None]:
         if translated is None:
             raise StorageError(f"{where} failed: {error}") from error
         raise translated from error
+
+
+def _report(scope: Scope, ids: list[str], first_day: date, last_day: date) -> dict[str, Any]:
+    return {
+        "scope": scope.value,
+        "scope_ids": ids,
+        "first_day": analytics.stored_day(first_day),
+        "last_day": analytics.stored_day(last_day),
+    }
 
 
 def _due_timer(row: Any) -> DueTimer:

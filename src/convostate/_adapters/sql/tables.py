@@ -12,6 +12,7 @@ collation give, so every store breaks ties the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import sqlalchemy as sa
@@ -21,6 +22,12 @@ DEFAULT_ACCOUNT: Final = "default"
 
 _KEY = sa.String().with_variant(sa.String(collation="C"), "postgresql")
 """Text that is a key or a tie-break: compared byte by byte on every database."""
+
+SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+"""A number the database assigns on insert: SQLite does so only for an ``INTEGER PRIMARY KEY``."""
+
+EPOCH_ORDINAL: Final = 719_163
+"""``date(1970, 1, 1).toordinal()``: a stored day is the days since then."""
 
 
 class Tables:
@@ -60,12 +67,19 @@ class Tables:
             sa.Column("added", sa.BigInteger, nullable=False),
             sa.Column("payload", sa.Text, nullable=False),
         )
+        # phone (E.164) and email_key (the email, casefolded) find a contact by an inbound message's sender,
+        # at most one per account each; a contact without one has NULL, which a unique constraint allows
+        # any number of times.
         self.contacts = sa.Table(
             f"{p}contacts",
             metadata,
             key("account"),
             key("id"),
             sa.Column("payload", sa.Text, nullable=False),
+            sa.Column("phone", _KEY, nullable=True),
+            sa.Column("email_key", _KEY, nullable=True),
+            sa.UniqueConstraint("account", "phone", name=f"{p}contacts_phone"),
+            sa.UniqueConstraint("account", "email_key", name=f"{p}contacts_email"),
         )
         self.conversations = sa.Table(
             f"{p}conversations",
@@ -164,5 +178,73 @@ class Tables:
             sa.Column("failed_at", sa.BigInteger, nullable=True),
             sa.Index(f"{p}outbox_pending", "account", "sent_at", "created_at", "enqueued"),
         )
+        self._analytics(p, key)
         self.version_table = f"{p}alembic_version"
         """Where Alembic records the schema's revision (a table of its own, beside a host's)."""
+
+    def _analytics(self, p: str, key: Callable[[str], sa.Column[str]]) -> None:
+        """The sums of every commit's facts (``ConversationChange.facts``), added up by each commit.
+
+        A day is an integer, the days since 1970-01-01 (``date.toordinal() - EPOCH_ORDINAL``), so that a
+        day range is a range of the key on every database; a kind is the value of its ``Count`` or
+        ``Metric`` (the two enums share no value), a scope that of its ``Scope``. Each report table's key
+        starts with the scope and its id, then the day: a report for one inbox or user over a range of
+        days reads one range of the primary key.
+        """
+        metadata = self.metadata
+        # A contact's conversations in the order they started (epoch microseconds), ties by id.
+        self.contact_conversations = sa.Table(
+            f"{p}contact_conversations",
+            metadata,
+            key("account"),
+            key("contact_id"),
+            sa.Column("started", sa.BigInteger, primary_key=True),
+            key("conversation_id"),
+        )
+        self.contact_totals = sa.Table(
+            f"{p}contact_totals",
+            metadata,
+            key("account"),
+            key("contact_id"),
+            key("kind"),
+            sa.Column("count", sa.BigInteger, nullable=False),
+            sa.Column("first_at", sa.BigInteger, nullable=False),
+            sa.Column("last_at", sa.BigInteger, nullable=False),
+        )
+        # ``seq`` numbers the samples in the order they were written (the database's own counter: an
+        # INTEGER PRIMARY KEY on SQLite, a sequence on PostgreSQL), so writers never contend for it.
+        self.contact_samples = sa.Table(
+            f"{p}contact_samples",
+            metadata,
+            sa.Column("seq", SEQUENCE, primary_key=True, autoincrement=True),
+            sa.Column("account", _KEY, nullable=False),
+            sa.Column("contact_id", _KEY, nullable=False),
+            sa.Column("metric", _KEY, nullable=False),
+            sa.Column("micros", sa.BigInteger, nullable=False),
+            sa.Column("conversation_id", _KEY, nullable=False),
+            sa.Column("at", sa.BigInteger, nullable=False),
+            sa.Index(f"{p}contact_samples_contact", "account", "contact_id", "seq"),
+        )
+        self.daily_totals = sa.Table(
+            f"{p}daily_totals",
+            metadata,
+            key("account"),
+            key("scope"),
+            key("scope_id"),
+            sa.Column("day", sa.Integer, primary_key=True),
+            key("kind"),
+            sa.Column("count", sa.BigInteger, nullable=False),
+            sa.Column("total", sa.BigInteger, nullable=False),
+        )
+        self.daily_buckets = sa.Table(
+            f"{p}daily_buckets",
+            metadata,
+            key("account"),
+            key("scope"),
+            key("scope_id"),
+            sa.Column("day", sa.Integer, primary_key=True),
+            key("metric"),
+            sa.Column("bucket", sa.Integer, primary_key=True),
+            sa.Column("count", sa.BigInteger, nullable=False),
+            sa.Column("total", sa.BigInteger, nullable=False),
+        )
