@@ -1,12 +1,15 @@
 """How the SQL tests reach their databases: a SQLite file in a temporary directory, SQLite in memory, and
 the PostgreSQL server named by ``CONVOSTATE_POSTGRES_URL`` (the tests that need it skip when it is unset).
 
-On PostgreSQL every test gets an account of its own in one schema made once per run (under a prefix of its
-own, dropped first): a new account is an empty store, so the tests need no database of their own.
+On PostgreSQL every test gets an account of its own in one schema made once per run, under a prefix of the
+run's own (``cstest_`` and a random tag) dropped when the run ends: a new account is an empty store, so the
+tests need no database of their own, and runs of other branches on the same database, at another schema
+revision, never drop or change this run's tables.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from typing import Any, Final
@@ -25,7 +28,8 @@ needs_postgres = pytest.mark.skipif(
     reason="set CONVOSTATE_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run "
     "the PostgreSQL tests; .ci/run sets it",
 )
-TEST_PREFIX: Final = "cstest_"
+TEST_PREFIX: Final = f"cstest_{uuid.uuid4().hex[:8]}_"
+"""This run's tables (the worker processes are given it, never make their own)."""
 
 LIGHT: Final = bool(os.environ.get("CONVOSTATE_SQL_LIGHT"))
 heavy = pytest.mark.skipif(
@@ -42,15 +46,26 @@ def postgres_engine() -> sa.Engine:
     engine = _engines.get("postgres")
     if engine is None:
         engine = sa.create_engine(POSTGRES_URL, pool_size=20, max_overflow=20)
+        drop_prefix(engine, TEST_PREFIX)
         with engine.begin() as connection:
-            names = [
-                name for name in sa.inspect(connection).get_table_names() if name.startswith(TEST_PREFIX)
-            ]
-            for name in names:
-                connection.exec_driver_sql(f'DROP TABLE "{name}" CASCADE')
             upgrade(connection, prefix=TEST_PREFIX)
         _engines["postgres"] = engine
+        atexit.register(_drop_and_dispose, engine, os.getpid())
     return engine
+
+
+def drop_prefix(engine: sa.Engine, prefix: str) -> None:
+    """Drop every table under ``prefix`` (this run's, never another run's)."""
+    with engine.begin() as connection:
+        for name in sa.inspect(connection).get_table_names():
+            if name.startswith(prefix):
+                connection.exec_driver_sql(f'DROP TABLE "{name}" CASCADE')
+
+
+def _drop_and_dispose(engine: sa.Engine, pid: int) -> None:
+    if os.getpid() == pid:  # not in a forked worker
+        drop_prefix(engine, TEST_PREFIX)
+        engine.dispose()
 
 
 def postgres_store() -> SqlStore:

@@ -11,6 +11,7 @@ import random
 from collections.abc import Sequence
 from typing import Final
 
+import pendulum
 import sqlalchemy as sa
 
 from convostate import (
@@ -28,8 +29,9 @@ from convostate import (
 )
 from convostate.core import replay
 from convostate.sql import SqlStore
-from convostate.testing import SequentialIds
+from convostate.testing import ManualClock, SequentialIds
 
+CHAT_START: Final = pendulum.datetime(2026, 3, 2, 9, 0, tz="UTC")
 HOT: Final = 5
 """How many conversations every worker acts on: few, so that workers collide all the time."""
 _ATTEMPTS: Final = 200
@@ -120,6 +122,33 @@ def first_messages(url: str, account: str, prefix: str, contact: str, count: int
             helpdesk.receive(ContactId(contact), support, f"Hello {n}").conversation.id.value
             for n in range(count)
         ]
+    finally:
+        store.close()
+
+
+def set_up_chat(store: SqlStore, contacts: int) -> list[str]:
+    """An admin, an agent in one inbox, and ``contacts`` contacts: one for each chatting worker."""
+    helpdesk = Helpdesk(store=store, ids=SequentialIds(), clock=ManualClock(CHAT_START))
+    admin = helpdesk.add_user("Alex Morgan", "alex@example.com", role=Role.ADMIN).id
+    ana = helpdesk.add_user("Ana Lima", "ana@example.com", by=admin).id
+    helpdesk.add_inbox("Support", members=[ana], by=admin)
+    return [helpdesk.add_contact(name=f"Contact {n}").id.value for n in range(contacts)]
+
+
+def chat(url: str, account: str, prefix: str, contact: str, rounds: int) -> None:
+    """``rounds`` messages from ``contact`` to the inbox, each answered by the agent, all on one day: every
+    worker adds to the same day counters of the inbox and the agent."""
+    store = open_store(url, account, prefix)
+    try:
+        clock = ManualClock(CHAT_START)
+        helpdesk = Helpdesk(store=store, clock=clock, attempts=_ATTEMPTS)
+        support = store.inboxes()[0].id
+        agent = next(user.id for user in store.users() if user.role is not Role.ADMIN)
+        for _ in range(rounds):
+            clock.advance(seconds=30)
+            conversation = helpdesk.receive(ContactId(contact), support, "Hello?").conversation.id
+            clock.advance(seconds=20)
+            helpdesk.reply(conversation, "Hello!", by=agent)
     finally:
         store.close()
 
