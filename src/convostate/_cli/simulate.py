@@ -195,28 +195,28 @@ def table(summary: dict[str, Any]) -> str:
         summary["tabs"],
     )
 
-    def count(entry: dict[str, int]) -> str:
-        return f"{entry['total']}" + (f" ({entry['unread']} unread)" if entry["unread"] else "")
+    def count(entry: dict[str, int]) -> tuple[int, str]:
+        return entry["total"], f"{entry['unread']} unread" if entry["unread"] else ""
 
-    rows = [
-        ("conversations", f"{conversations['started']}"),
-        ("  open", f"{conversations['open']}"),
-        ("  closed", f"{conversations['closed']}"),
-        ("messages in", f"{messages['in']}"),
-        ("messages out", f"{messages['out']}"),
-        ("assignments", f"{summary['assignments']}"),
-        ("closes", f"{summary['closes']}"),
-        ("reopens", f"{reopens['total']}"),
-        ("  within the window", f"{reopens['within_window']}"),
-        ("  after the window", f"{reopens['after_window']}"),
-        ("timers fired", f"{summary['timers_fired']}"),
+    rows: list[tuple[str, tuple[int, str]]] = [
+        ("conversations", (conversations["started"], "")),
+        ("  open", (conversations["open"], "")),
+        ("  closed", (conversations["closed"], "")),
+        ("messages in", (messages["in"], "")),
+        ("messages out", (messages["out"], "")),
+        ("assignments", (summary["assignments"], "")),
+        ("closes", (summary["closes"], "")),
+        ("reopens", (reopens["total"], "")),
+        ("  within the window", (reopens["within_window"], "back to their assignees")),
+        ("  after the window", (reopens["after_window"], "to Unassigned")),
+        ("timers fired", (summary["timers_fired"], "")),
         ("tab unassigned", count(tabs["unassigned"])),
         ("tab all open", count(tabs["all_open"])),
         ("tab closed", count(tabs["closed"])),
     ]
     rows += [(f"tab assigned to {name}", count(entry)) for name, entry in tabs["assigned_to_you"].items()]
     width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value:>8}" for name, value in rows)
+    return "\n".join(f"{name:<{width}}  {number:>8,}  {note}".rstrip() for name, (number, note) in rows)
 
 
 class Progress:
