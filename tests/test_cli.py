@@ -180,6 +180,23 @@ def test_a_bad_url_is_one_line(capsys: pytest.CaptureFixture[str], command: list
     assert_one_error_line(err, "not a database URL")
 
 
+@pytest.mark.parametrize("command", [["run-due"], ["deliver", "--smtp", "smtp://127.0.0.1:25"]])
+def test_a_cron_command_on_a_missing_sqlite_file_creates_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
+) -> None:
+    path = tmp_path / "typo.db"
+    status, _, err = run(capsys, command[0], sqlite_url(path), *command[1:])
+    assert status == 1
+    assert_one_error_line(err, f"there is no SQLite database at {path}")
+    assert not path.exists()
+
+
+def test_a_database_driver_that_is_not_installed_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "db", "check", "postgresql+pg8000://app@127.0.0.1:1/helpdesk")
+    assert status == 1
+    assert_one_error_line(err, "the database driver pg8000 is not installed", "convostate[postgres]")
+
+
 def test_an_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status, _, err = run(capsys, "db", "upgrade", sqlite_url(tmp_path / "no" / "such" / "dir.db"))
     assert status == 1
@@ -376,6 +393,13 @@ def test_export_rules_as_json_is_the_default_rules(capsys: pytest.CaptureFixture
     assert run(capsys, "export-rules") == (0, rules_to_json(DEFAULT_RULES) + "\n", "")
 
 
+def test_export_rules_json_flag_is_the_json_format(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "export-rules", "--json") == run(capsys, "export-rules", "--format", "json")
+    status, _, err = run(capsys, "export-rules", "--json", "--format", "toml")
+    assert status == 2
+    assert_one_error_line(err, "two formats")
+
+
 def test_export_rules_as_toml_reads_back(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "export-rules", "--format", "toml")
     assert status == 0
@@ -450,7 +474,8 @@ def test_check_rules_of_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_p
 
 def test_python_m_convostate_runs_the_command() -> None:
     source = str(Path(convostate.__file__).resolve().parent.parent)
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
+    paths = [source, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     finished = subprocess.run(
         [sys.executable, "-m", "convostate", "--help"],
         capture_output=True,

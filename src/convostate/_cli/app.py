@@ -40,6 +40,15 @@ def _sqlalchemy_argument_error(error: Exception) -> bool:
     )
 
 
+def _missing(error: ImportError) -> str:
+    """What to install: the SQL store and the database drivers are extras, imported only when used."""
+    if "sql extra" in str(error) or error.name in ("sqlalchemy", "alembic"):
+        return "this command needs the sql extra: pip install 'convostate[sql]'"
+    if error.name is not None and error.name.split(".")[0] in ("psycopg", "psycopg2", "asyncpg", "pg8000"):
+        return f"the database driver {error.name} is not installed (pip install 'convostate[postgres]')"
+    return f"a module this command needs is not installed: {error}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status (the console script exits with it)."""
     try:
@@ -55,9 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error_line(error), file=sys.stderr)
         return 1
     except ImportError as missing:
-        if "sql extra" not in str(missing) and getattr(missing, "name", "") not in ("sqlalchemy", "alembic"):
-            raise
-        print(error_line("this command needs the sql extra: pip install 'convostate[sql]'"), file=sys.stderr)
+        print(error_line(_missing(missing)), file=sys.stderr)
         return 1
     except Exception as error:
         if not _sqlalchemy_argument_error(error):

@@ -72,7 +72,7 @@ def check(arguments: argparse.Namespace) -> int:
     from convostate._adapters.sql.tables import Tables  # noqa: PLC0415
 
     url = sa.make_url(arguments.url)
-    _refuse_missing_sqlite_file(url)
+    refuse_missing_sqlite_file(arguments.url)
     engine = sa.create_engine(url)
     revision = schema.revisions()[0]
     try:
@@ -92,8 +92,12 @@ def check(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_missing_sqlite_file(url: Any) -> None:
-    """Connecting would create the file: a check that leaves an empty database behind misleads."""
+def refuse_missing_sqlite_file(text: str) -> None:
+    """Connecting would create the file: a check that leaves an empty database behind misleads, and a cron
+    job with a typo in its path would sweep a new, empty helpdesk every minute and report success."""
+    import sqlalchemy as sa  # noqa: PLC0415 (the sql extra, when used)
+
+    url = sa.make_url(text)
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return
@@ -122,6 +126,7 @@ def _translated(where: str) -> Iterator[None]:
 def run_due_timers(arguments: argparse.Namespace) -> int:
     if arguments.batch < 1:
         raise CommandFailed("--batch must be at least 1", code=2)
+    refuse_missing_sqlite_file(arguments.url)
     with Helpdesk.open(arguments.url) as helpdesk:
         sweep = helpdesk.run_due(batch=arguments.batch)
     stuck = [{"conversation": s.timer.conversation_id.value, "reason": s.reason} for s in sweep.stuck]
@@ -138,6 +143,7 @@ def deliver_emails(arguments: argparse.Namespace) -> int:
     if arguments.limit < 1:
         raise CommandFailed("--limit must be at least 1", code=2)
     mailer = SmtpMailer.from_url(smtp)
+    refuse_missing_sqlite_file(arguments.url)
     with Helpdesk.open(arguments.url, mailer=mailer) as helpdesk:
         delivery = helpdesk.deliver_pending(arguments.limit)
     failed = [

@@ -17,9 +17,9 @@ FORMATS = ("json", "toml")
 
 def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     export = commands.add_parser(
-        "export-rules", help="print the default rules as data, to start a rules file from"
+        "export-rules", parents=[parent], help="print the default rules as data, to start a rules file from"
     )
-    export.add_argument("--format", choices=FORMATS, default="json", help="default: %(default)s")
+    export.add_argument("--format", choices=FORMATS, help="default: json (--json is --format json)")
     export.set_defaults(run=export_rules)
     check = commands.add_parser("check-rules", parents=[parent], help="check a JSON or TOML rules file")
     check.add_argument("file", type=Path, help="a rules file (.json or .toml)")
@@ -34,6 +34,8 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def export_rules(arguments: argparse.Namespace) -> int:
+    if arguments.json and arguments.format == "toml":
+        raise CommandFailed("--json and --format toml ask for two formats: give one", code=2)
     data = rules_to_data(DEFAULT_RULES)
     if arguments.format == "toml":
         print(to_toml(data), end="")
