@@ -7,6 +7,7 @@ Every error must be one ``convostate: error:`` line on stderr with a non-zero st
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -151,16 +152,15 @@ def test_db_check_of_another_applications_database_says_what_to_run(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     path = tmp_path / "other.db"
-    with sqlite3.connect(path) as connection:
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
         connection.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
-    connection.close()
     status, out, err = run(capsys, "db", "check", sqlite_url(path), "--json")
     assert status == 1
     assert json.loads(out)["current"] is False
     assert_one_error_line(err, "is another application's database", "upgrade")
-    assert [row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")] == [
-        "invoices"
-    ]  # the check changed nothing
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master")]
+    assert tables == ["invoices"]  # the check changed nothing
 
 
 def test_db_check_of_a_missing_file_creates_nothing(
@@ -234,9 +234,8 @@ def test_run_due_on_a_database_without_the_schema_fails(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     path = tmp_path / "other.db"
-    with sqlite3.connect(path) as connection:
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
         connection.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
-    connection.close()
     status, _, err = run(capsys, "run-due", sqlite_url(path))
     assert status == 1
     assert_one_error_line(err, "another application's database")
