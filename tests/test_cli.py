@@ -203,6 +203,22 @@ def test_an_unreachable_database_is_one_line(capsys: pytest.CaptureFixture[str],
     assert_one_error_line(err, "unable to open database file")
 
 
+def test_db_upgrade_of_a_database_from_a_later_release_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "desk.db"
+    assert main(["db", "upgrade", sqlite_url(path)]) == 0
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("UPDATE convostate_alembic_version SET version_num = '9999'")
+    capsys.readouterr()
+    status, _, err = run(capsys, "db", "upgrade", sqlite_url(path))
+    assert status == 1
+    assert_one_error_line(err, "upgrading the schema failed", "9999")
+    status, _, err = run(capsys, "db", "check", sqlite_url(path))
+    assert status == 1
+    assert_one_error_line(err, "newer than this release's")
+
+
 def test_python_m_convostate_sql_upgrade_still_works(tmp_path: Path) -> None:
     from convostate._adapters.sql.cli import main as sql_main  # noqa: PLC0415
 

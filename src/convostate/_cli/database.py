@@ -27,7 +27,7 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     ):
         action = actions.add_parser(name, parents=[parent], help=text)
         _url(action)
-        action.add_argument(
+        action.add_argument(  # convostate.sql.DEFAULT_PREFIX, written out: --help needs no SQLAlchemy
             "--prefix", default="convostate_", help="the tables' prefix (default: %(default)s)"
         )
         action.set_defaults(run=run)
@@ -109,13 +109,17 @@ def refuse_missing_sqlite_file(text: str) -> None:
 
 @contextlib.contextmanager
 def _translated(where: str) -> Iterator[None]:
-    """SQLAlchemy's errors as convostate's, so a refused connection is one line, not a traceback."""
+    """SQLAlchemy's and Alembic's errors as convostate's, so a refused connection or a database stamped
+    by a later release is one line, not a traceback."""
+    from alembic.util import CommandError  # noqa: PLC0415
     from sqlalchemy import exc  # noqa: PLC0415
 
     from convostate._adapters.sql import dialects  # noqa: PLC0415
 
     try:
         yield
+    except CommandError as error:
+        raise CommandFailed(f"{where} failed: {error}") from error
     except exc.SQLAlchemyError as error:
         translated = dialects.translate(error, where)
         if translated is None:
