@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import attrs
 import pendulum
 
-from convostate import ConversationId, Helpdesk, Reopened, Role, Status, Tab, User
+from convostate import Contact, ConversationId, Helpdesk, Reopened, Role, Status, Tab, User
 from convostate._cli.output import CommandFailed, emit
 from convostate.testing import ManualClock, SequentialIds
 
@@ -86,7 +86,7 @@ class Simulation:
             helpdesk.add_user(name, f"{name.lower()}@example.com", by=admin.id) for name in AGENTS[:agents]
         ]
         self.inbox = helpdesk.add_inbox("Support", members=[agent.id for agent in self.agents], by=admin.id)
-        self.contacts: list[Any] = []
+        self.contacts: list[Contact] = []
         self.conversations: dict[int, ConversationId] = {}
         self.tally = Tally()
         self._queue: list[tuple[float, int, str, int]] = []
