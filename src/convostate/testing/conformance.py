@@ -253,7 +253,7 @@ def _change(
         expected,
         tuple(timers),
         tab_changes(old, new, _INBOXES[new.inbox_id]),
-        observe(old, events, "UTC") if expected_version is None else (),
+        observe(old, events, "UTC", owner=_INBOXES[new.inbox_id].owner) if expected_version is None else (),
     )
 
 
