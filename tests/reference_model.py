@@ -47,6 +47,65 @@ class Refused(Exception):
 
 
 @dataclass
+class ReferenceMetrics:
+    """docs/analytics.md's definitions, followed literally over one conversation's history: lists of
+    instants, no state machine of fields."""
+
+    started_at: datetime | None = None
+    inbound: list[datetime] = field(default_factory=list)
+    outbound: list[datetime] = field(default_factory=list)
+    closes: list[datetime] = field(default_factory=list)
+    reopens: dict[str, int] = field(default_factory=dict)
+    opened_at: datetime | None = None
+    round_inbound: list[datetime] = field(default_factory=list)
+    """Inbound messages since it started or last closed."""
+    round_replies: int = 0
+    """User replies since it started or last closed."""
+    unanswered: list[datetime] = field(default_factory=list)
+    """Inbound messages since the last user reply or close."""
+    first_responses: list[int] = field(default_factory=list)
+    reopen_first_responses: list[int] = field(default_factory=list)
+    replies: list[int] = field(default_factory=list)
+    resolutions: list[int] = field(default_factory=list)
+    answered: int = 0
+    outbound_since_inbound: list[datetime] = field(default_factory=list)
+
+    def contact_wrote(self, now: datetime) -> None:
+        if self.started_at is None:
+            self.started_at = self.opened_at = now
+        self.answered += sum(1 for sent in self.outbound_since_inbound if now - sent <= timedelta(hours=24))
+        self.outbound_since_inbound = []
+        self.inbound.append(now)
+        self.round_inbound.append(now)
+        self.unanswered.append(now)
+
+    def user_replied(self, now: datetime) -> None:
+        self.outbound.append(now)
+        self.outbound_since_inbound.append(now)
+        if self.round_replies == 0 and self.round_inbound:
+            measured = _micros(now - self.round_inbound[0])
+            (self.reopen_first_responses if self.closes else self.first_responses).append(measured)
+        if self.unanswered:
+            self.replies.append(_micros(now - self.unanswered[0]))
+        self.round_replies += 1
+        self.unanswered = []
+
+    def closed(self, now: datetime) -> None:
+        assert self.opened_at is not None
+        self.closes.append(now)
+        self.resolutions.append(_micros(now - self.opened_at))
+        self.round_inbound, self.round_replies, self.unanswered = [], 0, []
+
+    def reopened(self, how: str, now: datetime) -> None:
+        self.reopens[how] = self.reopens.get(how, 0) + 1
+        self.opened_at = now
+
+
+def _micros(elapsed: timedelta) -> int:
+    return (elapsed.days * 86_400 + elapsed.seconds) * 1_000_000 + elapsed.microseconds
+
+
+@dataclass
 class ReferenceConversation:
     users: tuple[str, ...]
     members: frozenset[str]
@@ -60,20 +119,26 @@ class ReferenceConversation:
     unread: dict[str, bool] = field(default_factory=dict)
     closed_at: datetime | None = None
     last_activity: datetime | None = None
+    metrics: ReferenceMetrics = field(default_factory=ReferenceMetrics)
 
     def receive(self, now: datetime) -> None:
         self.last_activity = now
         self.unread = dict.fromkeys(self.users, True)
+        self.metrics.contact_wrote(now)
         if not self.open:
             assert self.closed_at is not None
             if now >= window_end(self.closed_at, self.tz_name, self.window):
                 self.assignees.clear()
             self.open, self.closed_at = True, None
+            returned = bool(self.assignees) or self.single_user
+            self.metrics.reopened("to_assignees" if returned else "to_unassigned", now)
 
     def reply(self, user: str | None, now: datetime | None = None) -> None:
         self.last_activity = now or self.last_activity
         if user is not None:
             self.mark(user, unread=False)
+            assert now is not None
+            self.metrics.user_replied(now)
 
     def assign(self, user: str) -> None:
         if self.single_user:
@@ -90,8 +155,11 @@ class ReferenceConversation:
     def close(self, now: datetime) -> None:
         if self.open:
             self.open, self.closed_at = False, now
+            self.metrics.closed(now)
 
-    def reopen(self) -> None:
+    def reopen(self, now: datetime | None = None) -> None:
+        if not self.open and now is not None:
+            self.metrics.reopened("by_user", now)
         self.open, self.closed_at = True, None
 
     def star(self, user: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 import hypothesis
 import pendulum
@@ -34,6 +34,8 @@ from convostate import (
     Tab,
     UserId,
 )
+from convostate.analytics import Count, DurationStats, Fact, Figures, Metric, Reopens, Report, Scope, observe
+from convostate.ports import ContactTotal
 from convostate.testing import ManualClock, SequentialIds
 from tests import strategies as s
 from tests.reference_model import ReferenceConversation, Refused, window_end
@@ -214,7 +216,7 @@ class HelpdeskMachine(RuleBasedStateMachine):
         if close:
             self._act(cid, by, lambda: self.helpdesk.close(cid, by=self.users[by]), lambda r: r.close(now))
         else:
-            self._act(cid, by, lambda: self.helpdesk.reopen(cid, by=self.users[by]), lambda r: r.reopen())
+            self._act(cid, by, lambda: self.helpdesk.reopen(cid, by=self.users[by]), lambda r: r.reopen(now))
 
     @precondition(lambda self: bool(self.refs))
     @rule(data=st.data(), by=st.sampled_from(NAMES), star=st.booleans())
@@ -289,8 +291,107 @@ class HelpdeskMachine(RuleBasedStateMachine):
             assert {self._name(u.id) for u in self.helpdesk.participants(cid)} == ref.participants()
             assert len(self.helpdesk.history(cid)) == conversation.version
 
+    @invariant()
+    def contact_info_agrees_with_the_reference(self) -> None:
+        """Each contact's sidebar says what docs/analytics.md's definitions, followed literally over the
+        reference's history, say."""
+        for contact in self.contacts:
+            info = self.helpdesk.contact_info(contact, by=self.users["ana"])
+            refs = [self.refs[cid] for (owner, _), cid in self.ids.items() if owner == contact]
+            metrics = [ref.metrics for ref in refs]
+            reopens = {
+                how: sum(m.reopens.get(how, 0) for m in metrics)
+                for how in ("to_assignees", "to_unassigned", "by_user")
+            }
+            expected = Figures(
+                conversations=len(refs),
+                messages_in=sum(len(m.inbound) for m in metrics),
+                messages_out=sum(len(m.outbound) for m in metrics),
+                closed=sum(len(m.closes) for m in metrics),
+                reopens=Reopens(reopens["to_assignees"], reopens["to_unassigned"], reopens["by_user"]),
+                outbound_answered=sum(m.answered for m in metrics),
+                first_response=DurationStats.of(d for m in metrics for d in m.first_responses),
+                reopen_first_response=DurationStats.of(d for m in metrics for d in m.reopen_first_responses),
+                reply=DurationStats.of(d for m in metrics for d in m.replies),
+                resolution=DurationStats.of(d for m in metrics for d in m.resolutions),
+            )
+            assert info.figures == expected, contact
+            assert (info.open, info.closed) == (sum(r.open for r in refs), sum(not r.open for r in refs))
+            messages = [at for m in metrics for at in (*m.inbound, *m.outbound)]
+            assert info.first_contact_at == min(messages, default=None)
+            assert info.last_contact_at == max(messages, default=None)
+            waiting = [m.unanswered[0] for r, m in zip(refs, metrics, strict=True) if r.open and m.unanswered]
+            assert info.waiting_since == min(waiting, default=None)
+
+    @invariant()
+    def every_projection_equals_a_recomputation_over_the_event_log(self) -> None:
+        """What the store added up, change by change, equals the facts of each conversation's whole log
+        added up at once; and each report's total is the sum of its rows."""
+        facts: list[Fact] = []
+        for cid in self.refs:
+            inbox = self.helpdesk.inbox(self._inbox_of(cid))
+            facts.extend(observe(None, self.store.events(cid), self.settings.timezone, owner=inbox.owner))
+        for contact in self.contacts:
+            mine = [fact for fact in facts if fact.scope is Scope.CONTACT and fact.scope_id == contact.value]
+            totals: dict[Count | Metric, ContactTotal] = {}
+            for fact in mine:
+                seen = totals.get(fact.kind)
+                totals[fact.kind] = (
+                    ContactTotal(1, fact.at, fact.at)
+                    if seen is None
+                    else ContactTotal(seen.count + 1, min(seen.first_at, fact.at), max(seen.last_at, fact.at))
+                )
+            assert dict(self.store.contact_totals(contact)) == totals
+            samples = sorted(
+                (f.kind.value, f.value, f.conversation_id) for f in mine if isinstance(f.kind, Metric)
+            )
+            stored = sorted(
+                (d.metric.value, d.micros, d.conversation_id.value)
+                for d in self.store.contact_durations(contact)
+            )
+            assert stored == samples
+        if not facts:
+            return
+        first_day, last_day = min(f.day for f in facts), max(f.day for f in facts)
+        scopes = [(Scope.INBOX, inbox.value) for inbox in self.inboxes]
+        scopes += [(Scope.USER, user.value) for user in self.users.values()]
+        for scope, scope_id in scopes:
+            days: dict[tuple[date, Count | Metric], list[int]] = {}
+            for fact in facts:
+                if fact.scope is scope and fact.scope_id == scope_id:
+                    sums = days.setdefault((fact.day, fact.kind), [0, 0])
+                    sums[0] += 1
+                    sums[1] += fact.value
+            stored_days = {
+                (row.day, row.kind): [row.count, row.total]
+                for row in self.store.daily_totals(scope, [scope_id], first_day, last_day)
+            }
+            assert stored_days == days, (scope, scope_id)
+            by = self.users["ana"]
+            report = (
+                self.helpdesk.report(
+                    by=by, inbox_id=InboxId(scope_id), first_day=first_day, last_day=last_day
+                )
+                if scope is Scope.INBOX
+                else self.helpdesk.report(
+                    by=by, user_id=UserId(scope_id), first_day=first_day, last_day=last_day
+                )
+            )
+            _assert_total_is_the_sum_of_rows(report)
+
     def _name(self, user_id: UserId) -> str:
         return next(name for name, found in self.users.items() if found == user_id)
+
+
+def _assert_total_is_the_sum_of_rows(report: Report) -> None:
+    rows = [row.figures for row in report.rows]
+    total = report.total
+    for field in ("conversations", "messages_in", "messages_out", "closed", "outbound_answered"):
+        assert getattr(total, field) == sum(getattr(row, field) for row in rows), field
+    assert total.reopens.total == sum(row.reopens.total for row in rows)
+    for metric in ("first_response", "reopen_first_response", "reply", "resolution"):
+        counts = [getattr(row, metric).count for row in rows]
+        assert getattr(total, metric).count == sum(counts), metric
 
 
 TestHelpdesk = HelpdeskMachine.TestCase

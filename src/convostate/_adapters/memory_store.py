@@ -487,7 +487,8 @@ class MemoryStore:
     def contact_conversations(self, contact_id: ContactId) -> Sequence[Conversation]:
         check.an_id("contact_id", contact_id, ContactId)
         with self._lock:
-            return [self._conversations[each] for each in self._analytics.conversation_ids(contact_id)]
+            found = [self._conversations[each] for each in self._analytics.conversation_ids(contact_id)]
+        return sorted(found, key=lambda state: (epoch_microseconds(state.started_at), state.id.value))
 
     def contact_totals(self, contact_id: ContactId) -> Mapping[Count | Metric, ContactTotal]:
         check.an_id("contact_id", contact_id, ContactId)

@@ -436,9 +436,7 @@ def _closed(state: Conversation, event: Closed) -> Conversation:
 
 
 def _reopened(state: Conversation, event: Reopened) -> Conversation:
-    return _next(
-        state, event, status=Status.OPEN, closed_at=None, opened_at=event.at, replied_this_round=False
-    )
+    return _next(state, event, status=Status.OPEN, closed_at=None, opened_at=event.at)
 
 
 def _snoozed(state: Conversation, event: Snoozed) -> Conversation:

@@ -8,6 +8,11 @@ was wrong and what to do instead. A command that raises changes nothing and reco
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # ids import the validators, which raise these errors
+    from convostate._core.ids import ContactId
+
 __all__ = [
     "ConcurrencyConflict",
     "ConvostateError",
@@ -42,12 +47,12 @@ class DuplicateContact(InvalidInput):
     """Another contact of the account has this phone number or email address: a webhook would not know
     which of the two wrote. ``existing`` is that contact's id."""
 
-    def __init__(self, message: str, existing: object) -> None:
+    def __init__(self, message: str, existing: ContactId) -> None:
         super().__init__(message)
         self.existing = existing
 
 
-def duplicate_contact(what: str, value: str, existing: object) -> DuplicateContact:
+def duplicate_contact(what: str, value: str, existing: ContactId) -> DuplicateContact:
     """The one wording of the refusal, for every store."""
     return DuplicateContact(
         f"contact {existing} already has the {what} {value}: look it up (Helpdesk.find_contact) instead "

@@ -246,7 +246,9 @@ class Conversation:
     closes: int = 0
     """How many times it has closed: a first response after the first close is a reopen's."""
     replied_this_round: bool = False
-    """Whether a user has replied since it started or last closed (a later reply is not a first response)."""
+    """Whether a user has replied since it started or last closed: a round (a conversation's life up to
+    its first close, or from one close to the next) has at most one first response, and none when a user
+    wrote first."""
     awaiting_first_reply_since: pendulum.DateTime | None = None
     """The inbound message a first response is measured from: the first one since it started or last
     closed, while no user has replied since."""

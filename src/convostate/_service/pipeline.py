@@ -126,7 +126,7 @@ class Pipeline:
                 state.version if state is not None else 0,
                 timers(new_state, self.rules, context, contact=loaded.contact),
                 tab_changes(state, new_state, loaded.inbox),
-                observe(state, handled.events, loaded.settings.timezone),
+                observe(state, handled.events, loaded.settings.timezone, owner=loaded.inbox.owner),
             )
         ]
         follow_ups: list[Outcome] = []

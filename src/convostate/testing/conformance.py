@@ -54,7 +54,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Final, TypeVar, cast
 
@@ -96,7 +96,7 @@ from convostate import (
     User,
     UserId,
 )
-from convostate.analytics import observe
+from convostate.analytics import Count, Metric, Scope, bucket_of, observe
 from convostate.core import (
     Assign,
     Close,
@@ -116,9 +116,13 @@ from convostate.core import (
 )
 from convostate.ports import (
     ChangeSet,
+    ContactTotal,
     ConversationChange,
+    DailyBucket,
+    DailyTotal,
     DirectoryChange,
     DuplicateDelivery,
+    DurationSample,
     ExternalDelivery,
     Position,
     RotationTurns,
@@ -249,7 +253,7 @@ def _change(
         expected,
         tuple(timers),
         tab_changes(old, new, _INBOXES[new.inbox_id]),
-        observe(old, events, "UTC") if expected_version is None else (),
+        observe(old, events, "UTC", owner=_INBOXES[new.inbox_id].owner) if expected_version is None else (),
     )
 
 
@@ -465,7 +469,34 @@ def _observed(
         "rotations": dict(store.rotations(rules)),
         "outbox": {email_id: store.outgoing_email(email_id) for email_id in sorted(emails)},
         "pending": tuple(store.pending_emails(10_000)),
+        "contact_lines": {
+            line: (store.contact_by_phone(line) if line.startswith("+") else store.contact_by_email(line))
+            for line in _ANALYTICS_LINES
+        },
+        "contact_analytics": {
+            contact_id: (
+                tuple(store.contact_conversations(contact_id)),
+                dict(store.contact_totals(contact_id)),
+                tuple(store.contact_durations(contact_id)),
+            )
+            for contact_id in contact_ids
+        },
+        "reports": {
+            (scope, scope_id): (
+                sorted(store.daily_totals(scope, [scope_id], _FIRST_DAY, _LAST_DAY), key=repr),
+                sorted(store.daily_buckets(scope, [scope_id], _FIRST_DAY, _LAST_DAY), key=repr),
+            )
+            for scope, scope_id in [
+                *((Scope.INBOX, inbox_id.value) for inbox_id in inbox_ids),
+                *((Scope.USER, user.value) for user in users),
+            ]
+        },
     }
+
+
+_ANALYTICS_LINES: Final = ("+15555550101", "c1@example.com", "+442079460958", "C1@EXAMPLE.COM")
+_FIRST_DAY: Final = T0.date() - timedelta(days=1)
+_LAST_DAY: Final = T0.date() + timedelta(days=400)
 
 
 def _unchanged(before: dict[str, object], after: dict[str, object]) -> None:
@@ -2176,11 +2207,8 @@ def _whole_tab(helpdesk: Helpdesk, user: UserId, tab: Tab) -> list[Conversation]
     raise AssertionError(f"{tab} of {user} still had a next page after 100 pages: its cursors go round")
 
 
-class ConcurrencyConformance(_Suite):
-    """Threads racing on one store, each through a handle of its own (:meth:`another_handle`), released at
-    once with a short thread switch interval to force interleavings: every commit is atomic, every
-    compare-and-set holds, every claim is handed to one worker. Each race is bounded: a thread that gives
-    up, a deadlock or a livelock fails the test instead of hanging it."""
+class _Races(_Suite):
+    """Threads racing on one store, each through a handle of its own."""
 
     def race(self, store: Store, threads: int, work: Callable[[int, Store], None]) -> float:
         """Run ``work(n, handle)`` on ``threads`` threads at once, each with its own handle onto ``store``
@@ -2219,6 +2247,13 @@ class ConcurrencyConformance(_Suite):
         if errors:
             raise errors[0]
         return elapsed
+
+
+class ConcurrencyConformance(_Races):
+    """Threads racing on one store, each through a handle of its own (:meth:`another_handle`), released at
+    once with a short thread switch interval to force interleavings: every commit is atomic, every
+    compare-and-set holds, every claim is handed to one worker. Each race is bounded: a thread that gives
+    up, a deadlock or a livelock fails the test instead of hanging it."""
 
     # ------------------------------------------------------------ the store's own promises
 
@@ -2625,6 +2660,31 @@ _BAD_PORT_CALLS: Final[tuple[tuple[str, Callable[[Store], object]], ...]] = (
         lambda store: store.conversations_assigned_to(cast(Any, "a"), SUPPORT.id),
     ),
     ("rotations() of None", lambda store: store.rotations(cast(Any, None))),
+    ("contact_by_phone() of None", lambda store: store.contact_by_phone(cast(Any, None))),
+    ("contact_by_email() of an int", lambda store: store.contact_by_email(cast(Any, 1))),
+    ("contact_conversations() of text", lambda store: store.contact_conversations(cast(Any, "maria"))),
+    ("contact_totals() of None", lambda store: store.contact_totals(cast(Any, None))),
+    ("contact_durations() of a user id", lambda store: store.contact_durations(cast(Any, ANA))),
+    (
+        "daily_totals() of the contact scope",
+        lambda store: store.daily_totals(Scope.CONTACT, ["maria"], T0.date(), T0.date()),
+    ),
+    (
+        "daily_totals() of one id as text",
+        lambda store: store.daily_totals(Scope.INBOX, "support", T0.date(), T0.date()),
+    ),
+    (
+        "daily_totals() of instants for days",
+        lambda store: store.daily_totals(Scope.INBOX, ["support"], T0, cast(Any, T0)),
+    ),
+    (
+        "daily_buckets() ending before it starts",
+        lambda store: store.daily_buckets(Scope.INBOX, ["support"], T0.date(), T0.date() - timedelta(days=1)),
+    ),
+    (
+        "daily_buckets() of text for a scope",
+        lambda store: store.daily_buckets(cast(Any, "inbox"), ["support"], T0.date(), T0.date()),
+    ),
     ("rotations() of text", lambda store: store.rotations(cast(Any, "rule"))),
     (
         "tab_page() of a tab given as text",
@@ -2694,8 +2754,207 @@ class PortArgumentsConformance(_Suite):
         assert list(account.pending_emails(10)) == []
 
 
+_MARIA: Final = Contact(ContactId("maria"), "Maria Lopez", "+15555550199", "Maria.Lopez@Example.com")
+
+
+def _contact_writes(
+    store: Store, state: Conversation | None, name: str, inbox: Inbox, when: pendulum.DateTime
+) -> Conversation:
+    """Maria writes to ``inbox`` in conversation ``name`` (which starts if ``state`` is None)."""
+    message = MessageId(f"{name}-in-{0 if state is None else state.version}")
+    command = ReceiveMessage(ConversationId(name), inbox.id, _MARIA.id, message, "Hi")
+    return _save(store, state, command, when)
+
+
+def _marias_story(store: Store) -> tuple[Conversation, Conversation]:
+    """Maria writes to Support at 0 and Ben answers at 10; she writes at 15 and 20, Ben answers at 50 and
+    closes at 60. She writes to Sales at 1440 (the next day), which nobody answers. Both are in UTC."""
+    _add_account(store)
+    _add_contact(store, _MARIA)
+    support = _contact_writes(store, None, "maria-support", SUPPORT, at(0))
+    support = _assign(store, support, BEN, when=at(1))
+    support = _reply(store, support, at(10))
+    support = _contact_writes(store, support, "maria-support", SUPPORT, at(15))
+    support = _contact_writes(store, support, "maria-support", SUPPORT, at(20))
+    support = _reply(store, support, at(50))
+    support = _save(store, support, Close(support.id, _by(BEN)), at(60))
+    sales = _contact_writes(store, None, "maria-sales", SALES, at(1440))
+    return support, sales
+
+
+def _minutes(count: int) -> int:
+    return count * 60_000_000
+
+
+class AnalyticsConformance(_Races):
+    """The :class:`~convostate.ports.Analytics` role and the contact lookups: a store adds up the facts of
+    each commit (``ConversationChange.facts``) per contact, and per inbox and user by day, and finds a
+    contact by its phone or email."""
+
+    def test_a_contact_is_found_by_its_phone_or_by_its_email_in_any_case(self, store: Store) -> None:
+        _add_contact(store, _MARIA)
+        _add_contact(store, Contact(ContactId("nameless"), ""))
+        _add_contact(store, Contact(ContactId("also-nameless"), ""))  # many contacts with neither
+
+        assert store.contact_by_phone("+15555550199") == _MARIA
+        assert store.contact_by_email("maria.lopez@example.com") == _MARIA
+        assert store.contact_by_email("MARIA.LOPEZ@EXAMPLE.COM") == _MARIA
+        assert store.contact_by_phone("+15555550100") is None
+        assert store.contact_by_email("nobody@example.com") is None
+
+    def test_a_contact_whose_phone_or_email_is_taken_is_refused_with_nothing_written(
+        self, store: Store
+    ) -> None:
+        _add_contact(store, _MARIA)
+        same_phone = Contact(ContactId("copy"), "Copy", phone=_MARIA.phone)
+        same_email = Contact(ContactId("copy"), "Copy", email="maria.lopez@EXAMPLE.com")
+        for contact in (same_phone, same_email):
+            with pytest.raises(DuplicateContact) as refused:
+                _add_contact(store, contact)
+            assert refused.value.existing == _MARIA.id
+            assert store.contact(ContactId("copy")) is None
+
+    def test_a_contacts_conversations_are_listed_in_the_order_they_started(self, account: Store) -> None:
+        _add_contact(account, _MARIA)
+        later = _contact_writes(account, None, "a-later", SUPPORT, at(5))
+        sooner = _contact_writes(account, None, "z-sooner", SALES, at(1))
+        _start(account, "someone-else", SUPPORT, at(2))
+        later = _contact_writes(account, later, "a-later", SUPPORT, at(6))
+
+        assert list(account.contact_conversations(_MARIA.id)) == [sooner, later]
+        assert list(account.contact_conversations(ContactId("unknown"))) == []
+
+    def test_a_contacts_totals_count_its_facts_with_the_first_and_latest_instants(self, store: Store) -> None:
+        _marias_story(store)
+
+        totals = store.contact_totals(_MARIA.id)
+
+        assert totals[Count.CONVERSATIONS] == ContactTotal(2, at(0), at(1440))
+        assert totals[Count.MESSAGES_IN] == ContactTotal(4, at(0), at(1440))
+        assert totals[Count.MESSAGES_OUT] == ContactTotal(2, at(10), at(50))
+        assert totals[Count.CLOSED] == ContactTotal(1, at(60), at(60))
+        assert totals[Count.OUTBOUND_ANSWERED] == ContactTotal(1, at(10), at(10))
+        assert totals[Metric.FIRST_RESPONSE] == ContactTotal(1, at(10), at(10))
+        assert totals[Metric.REPLY] == ContactTotal(2, at(10), at(50))
+        assert totals[Metric.RESOLUTION] == ContactTotal(1, at(60), at(60))
+        assert Count.REOPENED_BY_USER not in totals
+        assert store.contact_totals(ContactId("unknown")) == {}
+
+    def test_a_contacts_durations_are_kept_in_the_order_committed(self, store: Store) -> None:
+        support, _ = _marias_story(store)
+
+        assert list(store.contact_durations(_MARIA.id)) == [
+            DurationSample(Metric.FIRST_RESPONSE, _minutes(10), support.id, at(10)),
+            DurationSample(Metric.REPLY, _minutes(10), support.id, at(10)),
+            DurationSample(Metric.REPLY, _minutes(35), support.id, at(50)),  # from 15, the oldest unanswered
+            DurationSample(Metric.RESOLUTION, _minutes(60), support.id, at(60)),
+        ]
+
+    def test_day_totals_and_buckets_add_up_each_days_facts_per_inbox_and_per_user(self, store: Store) -> None:
+        _marias_story(store)
+        day_one, day_two = at(0).date(), at(1440).date()
+
+        support = store.daily_totals(Scope.INBOX, [SUPPORT.id.value], day_one, day_two)
+        assert sorted(support, key=repr) == sorted(
+            [
+                DailyTotal("support", day_one, Count.CONVERSATIONS, 1, 1),
+                DailyTotal("support", day_one, Count.MESSAGES_IN, 3, 3),
+                DailyTotal("support", day_one, Count.MESSAGES_OUT, 2, 2),
+                DailyTotal("support", day_one, Count.OUTBOUND_ANSWERED, 1, 1),
+                DailyTotal("support", day_one, Count.CLOSED, 1, 1),
+                DailyTotal("support", day_one, Metric.FIRST_RESPONSE, 1, _minutes(10)),
+                DailyTotal("support", day_one, Metric.REPLY, 2, _minutes(45)),
+                DailyTotal("support", day_one, Metric.RESOLUTION, 1, _minutes(60)),
+            ],
+            key=repr,
+        )
+        ben = store.daily_totals(Scope.USER, ["ben"], day_one, day_two)
+        assert sorted(ben, key=repr) == sorted(
+            [
+                DailyTotal("ben", day_one, Count.MESSAGES_OUT, 2, 2),
+                DailyTotal("ben", day_one, Count.OUTBOUND_ANSWERED, 1, 1),
+                DailyTotal("ben", day_one, Count.CLOSED, 1, 1),
+                DailyTotal("ben", day_one, Metric.FIRST_RESPONSE, 1, _minutes(10)),
+                DailyTotal("ben", day_one, Metric.REPLY, 2, _minutes(45)),
+                DailyTotal("ben", day_one, Metric.RESOLUTION, 1, _minutes(60)),
+            ],
+            key=repr,
+        )
+        buckets = store.daily_buckets(Scope.USER, ["ben"], day_one, day_two)
+        replies = [bucket for bucket in buckets if bucket.metric is Metric.REPLY]
+        assert sorted(replies, key=repr) == sorted(
+            [
+                DailyBucket("ben", day_one, Metric.REPLY, bucket_of(_minutes(10)), 1, _minutes(10)),
+                DailyBucket("ben", day_one, Metric.REPLY, bucket_of(_minutes(35)), 1, _minutes(35)),
+            ],
+            key=repr,
+        )
+        assert sorted(
+            store.daily_totals(Scope.INBOX, [SALES.id.value], day_one, day_two), key=repr
+        ) == sorted(
+            [
+                DailyTotal("sales", day_two, Count.CONVERSATIONS, 1, 1),
+                DailyTotal("sales", day_two, Count.MESSAGES_IN, 1, 1),
+            ],
+            key=repr,
+        )
+
+    def test_a_day_range_includes_both_ends_and_nothing_outside(self, store: Store) -> None:
+        _marias_story(store)
+        day_one, day_two = at(0).date(), at(1440).date()
+        both = [SUPPORT.id.value, SALES.id.value]
+
+        assert {row.day for row in store.daily_totals(Scope.INBOX, both, day_two, day_two)} == {day_two}
+        assert {row.day for row in store.daily_totals(Scope.INBOX, both, day_one, day_one)} == {day_one}
+        assert {row.scope_id for row in store.daily_totals(Scope.INBOX, both, day_one, day_two)} == set(both)
+        before = day_one - timedelta(days=30)
+        assert list(store.daily_totals(Scope.INBOX, both, before, day_one - timedelta(days=1))) == []
+        assert list(store.daily_buckets(Scope.INBOX, both, before, day_one - timedelta(days=1))) == []
+        assert list(store.daily_totals(Scope.USER, ["nobody"], day_one, day_two)) == []
+        assert list(store.daily_totals(Scope.INBOX, [], day_one, day_two)) == []
+
+    def test_equal_durations_share_a_bucket_whose_total_is_their_sum(self, account: Store) -> None:
+        for n in range(3):
+            state = _start(account, f"quick-{n}", SUPPORT, at(n))
+            _reply(account, state, at(n).add(seconds=90))
+
+        buckets = [
+            bucket
+            for bucket in account.daily_buckets(Scope.INBOX, ["support"], at(0).date(), at(0).date())
+            if bucket.metric is Metric.FIRST_RESPONSE
+        ]
+        assert buckets == [
+            DailyBucket("support", at(0).date(), Metric.FIRST_RESPONSE, bucket_of(90_000_000), 3, 270_000_000)
+        ]
+
+    def test_racing_writers_lose_no_count(self, account: Store) -> None:
+        writers, each = 6, 4
+
+        def work(n: int, handle: Store) -> None:
+            for k in range(each):
+                name = f"racer-{n}-{k}"
+                _add_contact(handle, Contact(ContactId(f"{name}-contact"), name))
+                state = _save(handle, None, _first_message(name, SUPPORT), at(n))
+                _reply(handle, state, at(n + 1))
+
+        self.race(account, writers, work)
+
+        totals = {
+            row.kind: row
+            for row in account.daily_totals(Scope.INBOX, ["support"], at(0).date(), at(0).date())
+        }
+        assert totals[Count.CONVERSATIONS].count == writers * each
+        assert totals[Count.MESSAGES_OUT].count == writers * each
+        assert totals[Metric.FIRST_RESPONSE] == DailyTotal(
+            "support", at(0).date(), Metric.FIRST_RESPONSE, writers * each, writers * each * _minutes(1)
+        )
+        ben = account.daily_buckets(Scope.USER, ["ben"], at(0).date(), at(0).date())
+        assert sum(bucket.count for bucket in ben if bucket.metric is Metric.REPLY) == writers * each
+
+
 class StoreConformance(
     PortArgumentsConformance,
+    AnalyticsConformance,
     DirectoryConformance,
     ConversationLogConformance,
     ViewsConformance,

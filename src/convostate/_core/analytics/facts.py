@@ -27,6 +27,7 @@ from convostate._core.events import (
     Reopened,
     ReopenReason,
 )
+from convostate._core.ids import UserId
 from convostate._core.model import Conversation
 
 __all__ = ["ANSWER_WINDOW", "Count", "Fact", "Metric", "Scope", "local_day", "observe"]
@@ -41,9 +42,11 @@ class Count(enum.Enum):
     MESSAGES_OUT = "messages_out"
     CLOSED = "closed"
     REOPENED_TO_ASSIGNEES = "reopened_to_assignees"
-    """Reopened by a rule with someone still assigned: back to them (within the window, by default)."""
+    """Reopened by a rule with someone still assigned: back to them (within the window, by default); in a
+    single-user inbox, back to its owner."""
     REOPENED_TO_UNASSIGNED = "reopened_to_unassigned"
-    """Reopened by a rule with nobody assigned: to Unassigned (after the window, by default)."""
+    """Reopened by a rule with nobody assigned: to Unassigned (after the window, by default, or when
+    nobody was assigned when it closed)."""
     REOPENED_BY_USER = "reopened_by_user"
     OUTBOUND_ANSWERED = "outbound_answered"
     """Outbound messages the contact wrote back to within 24 hours (counted on the outbound's day)."""
@@ -111,25 +114,37 @@ class _Facts:
             append(Fact(Scope.USER, user, kind, value, at, day, conversation))
 
 
-def observe(before: Conversation | None, events: Iterable[Event], time_zone: str) -> tuple[Fact, ...]:
+def observe(
+    before: Conversation | None,
+    events: Iterable[Event],
+    time_zone: str,
+    *,
+    owner: UserId | None = None,
+) -> tuple[Fact, ...]:
     """The facts of ``events`` applied to ``before`` (None for a new conversation), dated in ``time_zone``.
+
+    ``owner`` is the owner of a single-user inbox (``Inbox.owner``): the participant of each of its
+    conversations, who closes and reopens count for as assignees do in other inboxes.
 
     Each event is judged on the state just before it, which ``evolve`` keeps the measuring instants in
     (``awaiting_reply_since`` and the rest), so this costs the events, not the conversation's history.
     """
     zone = _zone(time_zone)
+    owners = () if owner is None else (owner.value,)
     state = before
     collected: _Facts | None = None
     for event in events:
         after = evolve(state, event)
         if collected is None:
             collected = _Facts(after, zone)
-        _observe(state, event, after, collected)
+        _observe(state, event, after, collected, owners)
         state = after
     return () if collected is None else tuple(collected.facts)
 
 
-def _observe(before: Conversation | None, event: Event, after: Conversation, facts: _Facts) -> None:
+def _observe(
+    before: Conversation | None, event: Event, after: Conversation, facts: _Facts, owners: tuple[str, ...]
+) -> None:
     at = event.at
     if isinstance(event, ConversationStarted):
         facts.add(Count.CONVERSATIONS, 1, at)
@@ -152,7 +167,7 @@ def _observe(before: Conversation | None, event: Event, after: Conversation, fac
                 facts.add(Metric.REPLY, _micros(at - before.awaiting_reply_since), at, users)
     elif isinstance(event, Closed):
         assert before is not None
-        assignees = sorted(user.value for user in event.assignees)
+        assignees = sorted(user.value for user in event.assignees) or owners
         facts.add(Count.CLOSED, 1, at, assignees)
         opened_at = before.opened_at or before.started_at
         facts.add(Metric.RESOLUTION, _micros(at - opened_at), at, assignees)
@@ -160,8 +175,9 @@ def _observe(before: Conversation | None, event: Event, after: Conversation, fac
         if event.reason is ReopenReason.BY_USER:
             by = event.actor.user_id
             facts.add(Count.REOPENED_BY_USER, 1, at, () if by is None else (by.value,))
-        elif after.assignees:
-            facts.add(Count.REOPENED_TO_ASSIGNEES, 1, at, sorted(user.value for user in after.assignees))
+        elif after.assignees or owners:
+            returned_to = sorted(user.value for user in after.assignees) or owners
+            facts.add(Count.REOPENED_TO_ASSIGNEES, 1, at, returned_to)
         else:
             facts.add(Count.REOPENED_TO_UNASSIGNED, 1, at)
 

@@ -1,0 +1,166 @@
+"""``db upgrade``, ``db check``, ``run-due`` and ``deliver``: what a deploy script and cron run against a
+helpdesk's database. ``db check`` only reads, so a deploy can gate on it before any app server starts."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from convostate import Helpdesk, SchemaMismatch, SmtpMailer
+from convostate._cli.output import CommandFailed, emit
+
+SMTP_URL_VARIABLE = "CONVOSTATE_SMTP_URL"
+"""Where ``deliver`` finds the SMTP URL when ``--smtp`` is not given: a password in the environment does
+not show in ``ps`` or in the crontab."""
+
+
+def register(commands: Any, parent: argparse.ArgumentParser) -> None:
+    db = commands.add_parser("db", help="upgrade or check a database's convostate schema")
+    actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    for name, run, text in (
+        ("upgrade", upgrade, "bring the database up to this release's schema"),
+        ("check", check, "exit 0 if the schema is this release's, 1 (saying why) if not; changes nothing"),
+    ):
+        action = actions.add_parser(name, parents=[parent], help=text)
+        _url(action)
+        action.add_argument(  # convostate.sql.DEFAULT_PREFIX, written out: --help needs no SQLAlchemy
+            "--prefix", default="convostate_", help="the tables' prefix (default: %(default)s)"
+        )
+        action.set_defaults(run=run)
+    run_due = commands.add_parser(
+        "run-due", parents=[parent], help="run the time rules that are due (call it from cron)"
+    )
+    _url(run_due)
+    run_due.add_argument("--batch", type=int, default=100, help="timers claimed at a time (default: 100)")
+    run_due.set_defaults(run=run_due_timers)
+    deliver = commands.add_parser(
+        "deliver", parents=[parent], help="send the outbox's due emails (call it from cron)"
+    )
+    _url(deliver)
+    deliver.add_argument(
+        "--smtp",
+        metavar="SMTP_URL",
+        help="smtp://[user:password@]host[:port][?starttls=true] or smtps://... "
+        f"(default: ${SMTP_URL_VARIABLE})",
+    )
+    deliver.add_argument("--limit", type=int, default=100, help="emails to try (default: 100)")
+    deliver.set_defaults(run=deliver_emails)
+
+
+def _url(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", help="a SQLAlchemy database URL, e.g. sqlite:///helpdesk.db")
+
+
+def upgrade(arguments: argparse.Namespace) -> int:
+    from convostate._adapters.sql import schema  # noqa: PLC0415 (the sql extra, when used)
+
+    with _translated("upgrading the schema"):
+        schema.upgrade_database(arguments.url, prefix=arguments.prefix)
+    revision = schema.revisions()[0]
+    emit(arguments, {"revision": revision}, f"the convostate schema is at revision {revision}")
+    return 0
+
+
+def check(arguments: argparse.Namespace) -> int:
+    import sqlalchemy as sa  # noqa: PLC0415 (the sql extra, when used)
+
+    from convostate._adapters.sql import schema  # noqa: PLC0415
+    from convostate._adapters.sql.tables import Tables  # noqa: PLC0415
+
+    url = sa.make_url(arguments.url)
+    refuse_missing_sqlite_file(arguments.url)
+    engine = sa.create_engine(url)
+    revision = schema.revisions()[0]
+    try:
+        with _translated("reading the schema"), engine.connect() as connection:
+            schema.check(connection, Tables(arguments.prefix), url.render_as_string(hide_password=True))
+    except SchemaMismatch as mismatch:
+        if arguments.json:
+            emit(arguments, {"current": False, "revision": revision, "problem": str(mismatch)}, "")
+        raise
+    finally:
+        engine.dispose()
+    emit(
+        arguments,
+        {"current": True, "revision": revision},
+        f"the convostate schema is current (revision {revision})",
+    )
+    return 0
+
+
+def refuse_missing_sqlite_file(text: str) -> None:
+    """Connecting would create the file: a check that leaves an empty database behind misleads, and a cron
+    job with a typo in its path would sweep a new, empty helpdesk every minute and report success."""
+    import sqlalchemy as sa  # noqa: PLC0415 (the sql extra, when used)
+
+    url = sa.make_url(text)
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if database.startswith("file:") or url.query.get("mode") == "memory":
+        return
+    if not Path(database).exists():
+        raise CommandFailed(f"there is no SQLite database at {database}")
+
+
+@contextlib.contextmanager
+def _translated(where: str) -> Iterator[None]:
+    """SQLAlchemy's and Alembic's errors as convostate's, so a refused connection or a database stamped
+    by a later release is one line, not a traceback."""
+    from alembic.util import CommandError  # noqa: PLC0415
+    from sqlalchemy import exc  # noqa: PLC0415
+
+    from convostate._adapters.sql import dialects  # noqa: PLC0415
+
+    try:
+        yield
+    except CommandError as error:
+        raise CommandFailed(f"{where} failed: {error}") from error
+    except exc.SQLAlchemyError as error:
+        translated = dialects.translate(error, where)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def run_due_timers(arguments: argparse.Namespace) -> int:
+    if arguments.batch < 1:
+        raise CommandFailed("--batch must be at least 1", code=2)
+    refuse_missing_sqlite_file(arguments.url)
+    with Helpdesk.open(arguments.url) as helpdesk:
+        sweep = helpdesk.run_due(batch=arguments.batch)
+    stuck = [{"conversation": s.timer.conversation_id.value, "reason": s.reason} for s in sweep.stuck]
+    lines = [f"ran {len(sweep.acted)} due timer{'s' * (len(sweep.acted) != 1)}, {len(stuck)} stuck"]
+    lines += [f"  stuck: {entry['conversation']}: {entry['reason']}" for entry in stuck]
+    emit(arguments, {"acted": len(sweep.acted), "stuck": stuck}, "\n".join(lines))
+    return 1 if stuck else 0
+
+
+def deliver_emails(arguments: argparse.Namespace) -> int:
+    smtp = arguments.smtp or os.environ.get(SMTP_URL_VARIABLE)
+    if not smtp:
+        raise CommandFailed(f"deliver needs an SMTP server: give --smtp URL or set {SMTP_URL_VARIABLE}", 2)
+    if arguments.limit < 1:
+        raise CommandFailed("--limit must be at least 1", code=2)
+    mailer = SmtpMailer.from_url(smtp)
+    refuse_missing_sqlite_file(arguments.url)
+    with Helpdesk.open(arguments.url, mailer=mailer) as helpdesk:
+        delivery = helpdesk.deliver_pending(arguments.limit)
+    failed = [
+        {
+            "email": email.id,
+            "conversation": email.conversation_id.value,
+            "requested_by": email.requested_by.value,
+            "error": email.last_error,
+            "given_up": email in delivery.given_up,
+        }
+        for email in delivery.failed
+    ]
+    lines = [f"sent {len(delivery.sent)}, failed {len(failed)} ({len(delivery.given_up)} given up)"]
+    lines += [f"  failed: {entry['email']}: {entry['error']}" for entry in failed]
+    emit(arguments, {"sent": [email.id for email in delivery.sent], "failed": failed}, "\n".join(lines))
+    return 1 if failed else 0
