@@ -247,7 +247,10 @@ def _expected_days(store: SqlStore) -> dict[tuple[str, str, date, str], list[int
     """What the day counters must hold: every conversation's facts, worked out again from its events."""
     sums: dict[tuple[str, str, date, str], list[int]] = {}
     for conversation, _ in sql_workers.hot_conversations(store):
-        for fact in observe(None, store.events(conversation), "UTC"):
+        state = store.conversation(conversation)
+        inbox = None if state is None else store.inbox(state.inbox_id)
+        owner = None if inbox is None else inbox.owner
+        for fact in observe(None, store.events(conversation), "UTC", owner=owner):
             if fact.scope is not Scope.CONTACT:
                 sum_ = sums.setdefault((fact.scope.value, fact.scope_id, fact.day, fact.kind.value), [0, 0])
                 sum_[0] += 1
@@ -343,8 +346,15 @@ def _check_upgraded(store: SqlStore, conversation: ConversationId, contact: Cont
     helpdesk = Helpdesk(store=store, clock=ManualClock(START.add(days=1)))
     with pytest.raises(DuplicateContact):
         helpdesk.add_contact(name="Maria again", email="maria@EXAMPLE.com")
+    assert store.contact_totals(contact)[Count.MESSAGES_IN].count == 1  # counted from the events
+    assert [sample.metric for sample in store.contact_durations(contact)] == [
+        Metric.FIRST_RESPONSE,
+        Metric.REPLY,
+    ]
+    _check_days(store)
     helpdesk.receive(contact, state.inbox_id, "Any news?")
-    assert store.contact_totals(contact)[Count.MESSAGES_IN].count == 1  # counted from the upgrade on
+    assert store.contact_totals(contact)[Count.MESSAGES_IN].count == 2
+    _check_days(store)
 
 
 def _fill_previous_release(store: SqlStore) -> tuple[ConversationId, ContactId]:

@@ -85,6 +85,68 @@ class FactSums:
             if isinstance(fact.kind, Metric):
                 _add(self.buckets, (fact.scope.value, fact.scope_id, day, kind, bucket_of(value)), value)
 
+    def rows(self, account: str) -> dict[str, list[dict[str, Any]]]:
+        """The rows to add to each table (none absent), by the table's name without its prefix; each
+        table's keys in sorted order."""
+        tables: dict[str, list[dict[str, Any]]] = {}
+        if self.started:
+            tables["contact_conversations"] = [
+                {"account": account, "contact_id": contact, "started": started, "conversation_id": each}
+                for contact, started, each in self.started
+            ]
+        if self.totals:
+            tables["contact_totals"] = [
+                {
+                    "account": account,
+                    "contact_id": contact,
+                    "kind": kind,
+                    "count": count,
+                    "first_at": first,
+                    "last_at": last,
+                }
+                for (contact, kind), (count, first, last) in sorted(self.totals.items())
+            ]
+        if self.samples:
+            tables["contact_samples"] = [
+                {
+                    "account": account,
+                    "contact_id": contact,
+                    "metric": metric,
+                    "micros": micros,
+                    "conversation_id": conversation,
+                    "at": at,
+                }
+                for contact, metric, micros, conversation, at in self.samples
+            ]
+        if self.days:
+            tables["daily_totals"] = [
+                {
+                    "account": account,
+                    "scope": scope,
+                    "scope_id": scope_id,
+                    "day": day,
+                    "kind": kind,
+                    "count": count,
+                    "total": total,
+                }
+                for (scope, scope_id, day, kind), (count, total) in sorted(self.days.items())
+            ]
+        if self.buckets:
+            tables["daily_buckets"] = [
+                {
+                    "account": account,
+                    "scope": scope,
+                    "scope_id": scope_id,
+                    "day": day,
+                    "metric": metric,
+                    "bucket": bucket,
+                    "count": count,
+                    "total": total,
+                }
+                for (scope, scope_id, day, metric, bucket), (count, total) in sorted(self.buckets.items())
+            ]
+        return tables
+
 
 def _add(sums: dict[Any, list[int]], key: Any, value: int) -> None:
     sum_ = sums.get(key)
@@ -104,79 +166,17 @@ class AnalyticsWrites:
         self._upserts: dict[str, Any] | None = None  # built on first use, for the connection's dialect
 
     def write(self, connection: sa.Connection, sums: FactSums) -> None:
-        t, account = self._t, self._account
+        t = self._t
         upserts = self._upserts or self._build(connection.dialect)
-        if sums.started:
-            connection.execute(
-                t.contact_conversations.insert(),
-                [
-                    {"account": account, "contact_id": contact, "started": started, "conversation_id": each}
-                    for contact, started, each in sums.started
-                ],
-            )
-        if sums.totals:
-            connection.execute(
-                upserts["totals"],
-                [
-                    {
-                        "account": account,
-                        "contact_id": contact,
-                        "kind": kind,
-                        "count": count,
-                        "first_at": first,
-                        "last_at": last,
-                    }
-                    for (contact, kind), (count, first, last) in sorted(sums.totals.items())
-                ],
-            )
-        if sums.samples:
-            connection.execute(
-                t.contact_samples.insert(),
-                [
-                    {
-                        "account": account,
-                        "contact_id": contact,
-                        "metric": metric,
-                        "micros": micros,
-                        "conversation_id": conversation,
-                        "at": at,
-                    }
-                    for contact, metric, micros, conversation, at in sums.samples
-                ],
-            )
-        if sums.days:
-            connection.execute(
-                upserts["days"],
-                [
-                    {
-                        "account": account,
-                        "scope": scope,
-                        "scope_id": scope_id,
-                        "day": day,
-                        "kind": kind,
-                        "count": count,
-                        "total": total,
-                    }
-                    for (scope, scope_id, day, kind), (count, total) in sorted(sums.days.items())
-                ],
-            )
-        if sums.buckets:
-            connection.execute(
-                upserts["buckets"],
-                [
-                    {
-                        "account": account,
-                        "scope": scope,
-                        "scope_id": scope_id,
-                        "day": day,
-                        "metric": metric,
-                        "bucket": bucket,
-                        "count": count,
-                        "total": total,
-                    }
-                    for (scope, scope_id, day, metric, bucket), (count, total) in sorted(sums.buckets.items())
-                ],
-            )
+        statements = {
+            "contact_conversations": t.contact_conversations.insert(),
+            "contact_totals": upserts["totals"],
+            "contact_samples": t.contact_samples.insert(),
+            "daily_totals": upserts["days"],
+            "daily_buckets": upserts["buckets"],
+        }
+        for table, rows in sums.rows(self._account).items():
+            connection.execute(statements[table], rows)
 
     def _build(self, dialect: sa.Dialect) -> dict[str, Any]:
         t = self._t

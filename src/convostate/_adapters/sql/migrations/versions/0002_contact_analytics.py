@@ -5,8 +5,9 @@ Revises: 0001
 
 A contact's phone and email were only in its payload: they are copied into the new columns, each kept by the
 first contact (in id order) that has it, so that the unique constraints can be made over data an older
-release let repeat. The analytics start empty but for each contact's conversations (from the conversations'
-own rows): what happened before the upgrade is in the events, which a host can replay.
+release let repeat. The analytics are worked out from every stored conversation's events, as each commit
+would have added them (``observe``), dated in the account's time zone of now: so the figures of contacts,
+inboxes and users include what happened before the upgrade.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from convostate._adapters.sql.analytics import FactSums
 from convostate._adapters.sql.migrations.prefix import prefix
+from convostate._adapters.sql.values import decode, decode_event
+from convostate._core.analytics.facts import observe
+from convostate._core.events import Event
+from convostate._core.model import AccountSettings, Inbox
 
 revision = "0002"
 down_revision = "0001"
@@ -99,6 +105,7 @@ def upgrade() -> None:
         sa.Column("total", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("account", "scope", "scope_id", "day", "metric", "bucket"),
     )
+    _count_the_past(p)
 
 
 def _copy_contact_lines(p: str) -> None:
@@ -166,6 +173,59 @@ def _copy_contact_conversations(p: str) -> None:
             batch = []
     if batch:
         bind.execute(target.insert(), batch)
+
+
+def _count_the_past(p: str) -> None:
+    """Each account's facts, from every stored conversation's events replayed from the start, added to the
+    analytics tables (empty until now, so each key is inserted once). Events are read in one pass per
+    account, in conversation and version order."""
+    bind = op.get_bind()
+    accounts = sa.table(f"{p}accounts", sa.column("account"), sa.column("settings"))
+    inboxes = sa.table(f"{p}inboxes", sa.column("account"), sa.column("id"), sa.column("payload"))
+    conversations = sa.table(f"{p}conversations", sa.column("account"), sa.column("id"), sa.column("payload"))
+    events = sa.table(
+        f"{p}events",
+        sa.column("account"),
+        sa.column("conversation_id"),
+        sa.column("version"),
+        sa.column("payload"),
+    )
+    for account, settings in bind.execute(sa.select(accounts.c.account, accounts.c.settings)).all():
+        zone = "UTC" if settings is None else decode(settings, AccountSettings).timezone
+        owners = {
+            inbox_id: decode(payload, Inbox).owner
+            for inbox_id, payload in bind.execute(
+                sa.select(inboxes.c.id, inboxes.c.payload).where(inboxes.c.account == account)
+            )
+        }
+        inbox_of = {
+            conversation_id: json.loads(payload)["inbox_id"]
+            for conversation_id, payload in bind.execute(
+                sa.select(conversations.c.id, conversations.c.payload).where(
+                    conversations.c.account == account
+                )
+            )
+        }
+        sums = FactSums()
+        current: str | None = None
+        log: list[Event] = []
+        rows = bind.execute(
+            sa.select(events.c.conversation_id, events.c.payload)
+            .where(events.c.account == account)
+            .order_by(events.c.conversation_id, events.c.version)
+        )
+        for conversation_id, payload in rows:
+            if conversation_id != current:
+                if log:
+                    sums.add(observe(None, log, zone, owner=owners.get(inbox_of.get(current, ""))))
+                current, log = conversation_id, []
+            log.append(decode_event(payload))
+        if log:
+            sums.add(observe(None, log, zone, owner=owners.get(inbox_of.get(current, ""))))
+        for name, table_rows in sums.rows(account).items():
+            table = sa.table(f"{p}{name}", *(sa.column(column) for column in table_rows[0]))
+            for first in range(0, len(table_rows), 10_000):
+                bind.execute(table.insert(), table_rows[first : first + 10_000])
 
 
 def _micros(text: str) -> int:
