@@ -21,6 +21,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception, transform_error
 
 from convostate._core.actors import Actor, ActorKind
+from convostate._core.analytics.durations import DurationStats
 from convostate._core.commands import Command
 from convostate._core.errors import ConvostateError, InvalidInput
 from convostate._core.events import Event
@@ -29,7 +30,6 @@ from convostate._core.model import AccountSettings, Contact, Conversation, Inbox
 from convostate._core.timing import CalendarDuration
 from convostate._core.validate import aware_datetime
 from convostate._ports.records import DueTimer, OutgoingEmail, TabCount
-from convostate._core.analytics.durations import DurationStats
 from convostate._service.analytics_results import (
     ContactConversation,
     ContactInfo,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import date
-from typing import NamedTuple
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from typing import NamedTuple
 
 import attrs
 import pendulum
