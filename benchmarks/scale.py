@@ -3,8 +3,9 @@
 One account (an admin, 19 agents in two multi-user inboxes) grows to each size in turn (10k, 100k, 1M
 conversations by default), one contact per conversation. Conversations are loaded in bulk, bypassing the
 facade's per-action checks: each one's short life (the contact writes; maybe assigned, replied to,
-starred, read, closed) is decided and evolved by the pure core and written with one ``Store.append``, so
-the memory store's tab index is maintained exactly as the facade would maintain it. The queries then go
+starred, read, closed) is decided and evolved by the pure core and written with one ``Store.commit`` of
+its whole change (tab changes, timers and analytics facts as the facade works them out), so the memory
+store's tab index and projections are what the facade would keep. The queries then go
 through the facade: ``Helpdesk.tab(user, tab, limit=25)`` (first page, and the page after it) and
 ``Helpdesk.badges(user)``, for an agent who sees one inbox and for the admin who sees both.
 
@@ -66,9 +67,23 @@ from convostate.core import (
     Star,
     decide,
     evolve,
+    tab_changes,
 )
+from convostate.ports import ChangeSet, ConversationChange
 from convostate.rules import DEFAULT_RULES, timers
 from convostate.testing import SequentialIds
+
+try:  # the analytics facts, where this version has them (to compare with one that has not)
+    from convostate.analytics import observe
+
+    def _facts(state: Any, events: list[Event], timezone: str) -> tuple[Any, ...]:
+        return (observe(None, events, timezone),)
+
+except ImportError:  # pragma: no cover
+
+    def _facts(state: Any, events: list[Event], timezone: str) -> tuple[Any, ...]:
+        return ()
+
 
 SIZES: Final = (10_000, 100_000, 1_000_000)
 SPAN_US: Final = 90 * DAY_US
@@ -120,8 +135,12 @@ def new_world(capacity: int, seed: int) -> World:
 
 def add_contacts(world: World, to: int) -> None:
     store = world.helpdesk.store
-    for n in range(world.size, to):
-        store.add_contact(Contact(ContactId(f"contact-{n}"), f"Contact {n}", f"+1555{n:07d}"))
+    for first in range(world.size, to, 1_000):
+        batch = range(first, min(first + 1_000, to))
+        contacts = tuple(
+            Contact(ContactId(f"contact-{n}"), f"Contact {n}", f"+1{2_000_000_000 + n}") for n in batch
+        )
+        store.commit(ChangeSet(contacts=contacts))
 
 
 def add_conversations(world: World, to: int) -> None:
@@ -162,7 +181,15 @@ def add_conversations(world: World, to: int) -> None:
                 state = evolve(state, event)
             events.extend(decided)
         assert state is not None
-        store.append(state, events, expected_version=0, timers=timers(state, DEFAULT_RULES, context))
+        change = ConversationChange(
+            state,
+            tuple(events),
+            0,
+            timers(state, DEFAULT_RULES, context),
+            tab_changes(None, state, inbox),
+            *_facts(state, events, settings.timezone),
+        )
+        store.commit(ChangeSet((change,)))
         world.timers += 1 if state.snoozed_until is not None else 0
         world.tally["open" if state.is_open else "closed"] += 1
         if state.is_open and not state.assignees:

@@ -7,9 +7,12 @@ import runpy
 import threading
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pendulum
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from convostate import (
     ContactId,
@@ -23,10 +26,11 @@ from convostate import (
     UnknownContact,
     UserId,
 )
-from convostate.analytics import DurationStats, Figures, Reopens
+from convostate.analytics import DurationStats, Figures, Reopens, local_day
 from convostate.testing import ManualClock
 
 MONDAY = pendulum.datetime(2026, 11, 2, 9, 0, tz="UTC")
+EPOCH = pendulum.datetime(1970, 1, 1, tz="UTC")
 
 
 class Desk:
@@ -502,3 +506,23 @@ def test_the_sidebar_example_prints_what_a_host_would_show(capsys: pytest.Captur
     assert "first response: median 12 min, p90 12 min (n=1)" in printed
     assert "response rate:  50% answered within 24 hours" in printed
     assert "total           1    3    2       2  median 12 min" in printed
+
+
+@given(
+    instant=st.integers(0, 4_000_000_000 * 1_000_000).map(lambda micros: EPOCH.add(microseconds=micros)),
+    zone=st.sampled_from(
+        (
+            "UTC",
+            "America/New_York",
+            "Asia/Kathmandu",
+            "Australia/Lord_Howe",
+            "Africa/Monrovia",
+            "Pacific/Chatham",
+        )
+    ),
+)
+def test_a_facts_day_is_the_local_date_of_its_instant(instant: pendulum.DateTime, zone: str) -> None:
+    """The quarter-hour cache of local dates agrees with converting each instant (Monrovia's -0:44:30
+    until 1972 straddles midnights mid-quarter-hour; Kathmandu is +5:45; Lord Howe moves by 30 minutes)."""
+    local = instant.in_timezone(zone)
+    assert local_day(instant, ZoneInfo(zone)) == date(local.year, local.month, local.day)

@@ -13,7 +13,7 @@ import copy
 import json
 import typing
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from typing import Any, TypeVar
 
@@ -899,3 +899,24 @@ def test_a_document_with_anything_anywhere_is_decoded_or_refused_with_invalid_in
 ) -> None:
     with contextlib.suppress(InvalidInput):
         from_data(data.draw(mutated(to_data(value))))
+
+
+def test_contact_info_and_reports_from_the_facade_round_trip() -> None:
+    from tests.test_analytics import Desk  # noqa: PLC0415 (a scripted account)
+
+    account = Desk()
+    conversation = account.writes("Hi")
+    account.later(minutes=7, seconds=30)
+    account.desk.reply(conversation, "Hello", by=account.bo)
+    account.desk.close(conversation, by=account.bo)
+    info = account.desk.contact_info(account.maria, by=account.bo)
+    report = account.desk.report(
+        by=account.ana, inbox_id=account.support, first_day=date(2026, 11, 1), last_day=date(2026, 11, 3)
+    )
+
+    for value in (info, report):
+        round_trips(value)
+    document = to_data(report)
+    assert document["rows"][1]["day"] == "2026-11-02"
+    assert document["total"]["first_response"]["median"] == 450.0  # seconds
+    assert to_data(info)["figures"]["resolution"]["count"] == 1

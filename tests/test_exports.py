@@ -226,6 +226,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "ReportRow",
             "Scope",
             "bucket_of",
+            "local_day",
             "observe",
         }
     ),

@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import enum
 import json
+import math
 import reprlib
 import types
 import typing
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Final, TypeVar, overload
 
 import attrs
@@ -20,6 +21,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception, transform_error
 
 from convostate._core.actors import Actor, ActorKind
+from convostate._core.analytics.durations import DurationStats
 from convostate._core.commands import Command
 from convostate._core.errors import ConvostateError, InvalidInput
 from convostate._core.events import Event
@@ -28,6 +30,14 @@ from convostate._core.model import AccountSettings, Contact, Conversation, Inbox
 from convostate._core.timing import CalendarDuration
 from convostate._core.validate import aware_datetime
 from convostate._ports.records import DueTimer, OutgoingEmail, TabCount
+from convostate._service.analytics_results import (
+    ContactConversation,
+    ContactInfo,
+    Figures,
+    Reopens,
+    Report,
+    ReportRow,
+)
 from convostate._service.results import (
     Badges,
     Delivery,
@@ -51,6 +61,7 @@ TYPES: Final[Mapping[str, type[Any]]] = types.MappingProxyType(
             *(Conversation, Message, User, Inbox, Contact, AccountSettings),
             *(Outcome, Page, Badges, HistoryEntry, Sweep, StuckTimer, DueTimer, TabCount),
             *(ExportResult, Delivery, OutgoingEmail),
+            *(ContactInfo, ContactConversation, Figures, Reopens, DurationStats, Report, ReportRow),
         )
     }
 )
@@ -178,6 +189,22 @@ def _structure_tagged(cls: type[Any]) -> Callable[[object, object], Any]:
     return structure
 
 
+def _structure_seconds(value: object, _: object) -> timedelta:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidInput(f"expected a duration in seconds (a number), got {value!r}")
+    try:
+        return timedelta(seconds=value)
+    except OverflowError:
+        raise InvalidInput(f"a duration of {value} seconds is out of range") from None
+
+
+def _structure_date(value: object, _: object) -> date:
+    try:
+        return date.fromisoformat(_expect(value, str, "an ISO 8601 date such as '2026-11-30'"))
+    except ValueError:
+        raise InvalidInput(f"expected an ISO 8601 date such as '2026-11-30', got {value!r}") from None
+
+
 def _structure_scalar(value: object, scalar: type[Any]) -> Any:
     return _expect(value, scalar, _SCALARS[scalar])
 
@@ -194,6 +221,12 @@ for _id_type in (UserId, InboxId, ContactId, ConversationId, MessageId, RuleId):
     _converter.register_structure_hook(_id_type, _structure_id)
 _converter.register_unstructure_hook(datetime, lambda instant: aware_datetime(instant).isoformat())
 _converter.register_structure_hook(pendulum.DateTime, _structure_instant)
+# A measured duration (analytics) is a number of seconds, what a chart or a spreadsheet takes as it is; a
+# report's day is an ISO 8601 date.
+_converter.register_unstructure_hook(timedelta, lambda elapsed: elapsed / timedelta(seconds=1))
+_converter.register_structure_hook(timedelta, _structure_seconds)
+_converter.register_unstructure_hook(date, lambda day: day.isoformat())
+_converter.register_structure_hook(date, _structure_date)
 _converter.register_unstructure_hook(CalendarDuration, str)
 _converter.register_structure_hook(
     CalendarDuration, lambda value, _: CalendarDuration.parse(_expect(value, str, "an ISO 8601 duration"))

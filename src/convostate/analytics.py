@@ -10,6 +10,7 @@ from convostate._core.analytics.facts import Count as Count
 from convostate._core.analytics.facts import Fact as Fact
 from convostate._core.analytics.facts import Metric as Metric
 from convostate._core.analytics.facts import Scope as Scope
+from convostate._core.analytics.facts import local_day as local_day
 from convostate._core.analytics.facts import observe as observe
 from convostate._service.analytics_results import ContactConversation as ContactConversation
 from convostate._service.analytics_results import ContactInfo as ContactInfo
@@ -32,5 +33,6 @@ __all__ = [
     "ReportRow",
     "Scope",
     "bucket_of",
+    "local_day",
     "observe",
 ]

@@ -5,6 +5,7 @@ nothing here scans conversations or events."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from convostate._core.analytics.durations import DurationStats
@@ -13,6 +14,7 @@ from convostate._core.errors import InvalidInput, PermissionDenied
 from convostate._core.ids import ContactId, InboxId, UserId
 from convostate._core.model import _EMAIL, Conversation, User
 from convostate._core.validate import clean_text
+from convostate._ports.records import DailyBucket, DailyTotal
 from convostate._ports.roles import Store
 from convostate._service.access import Access
 from convostate._service.analytics_results import (
@@ -101,45 +103,8 @@ class ContactService:
         _day("last_day", last_day)
         totals = self._store.daily_totals(scope, [scope_id], first_day, last_day)
         buckets = self._store.daily_buckets(scope, [scope_id], first_day, last_day)
-        counts: dict[date, dict[Count, int]] = defaultdict(dict)
-        sums: dict[date, dict[Metric, tuple[int, int]]] = defaultdict(dict)
-        for row in totals:
-            if isinstance(row.kind, Count):
-                counts[row.day][row.kind] = row.count
-            else:
-                sums[row.day][row.kind] = (row.count, row.total)
-        histograms: dict[date, dict[Metric, dict[int, tuple[int, int]]]] = defaultdict(
-            lambda: defaultdict(dict)
-        )
-        for bucket in buckets:
-            histograms[bucket.day][bucket.metric][bucket.bucket] = (bucket.count, bucket.total)
-        rows = []
-        all_counts: dict[Count, int] = defaultdict(int)
-        all_sums: dict[Metric, list[int]] = defaultdict(lambda: [0, 0])
-        all_buckets: dict[Metric, dict[int, tuple[int, int]]] = defaultdict(dict)
-        for offset in range((last_day - first_day).days + 1):
-            day = first_day + timedelta(days=offset)
-            durations = {}
-            for metric, (count, total) in sums.get(day, {}).items():
-                histogram = histograms[day][metric]
-                durations[metric] = DurationStats.of_histogram(count, total, histogram)
-                all_sums[metric][0] += count
-                all_sums[metric][1] += total
-                merged = all_buckets[metric]
-                for index, (n, micros) in histogram.items():
-                    earlier = merged.get(index, (0, 0))
-                    merged[index] = (earlier[0] + n, earlier[1] + micros)
-            for kind, count in counts.get(day, {}).items():
-                all_counts[kind] += count
-            rows.append(ReportRow(day, Figures.of(counts.get(day, {}), durations)))
-        summed = Figures.of(
-            all_counts,
-            {
-                metric: DurationStats.of_histogram(count, micros, all_buckets[metric])
-                for metric, (count, micros) in all_sums.items()
-            },
-        )
-        return Report(scope, scope_id, first_day, last_day, tuple(rows), summed)
+        rows, summed = _days_and_total(_plain(first_day), _plain(last_day), totals, buckets)
+        return Report(scope, scope_id, first_day, last_day, rows, summed)
 
     def _scope(self, asking: User, inbox_id: InboxId | None, user_id: UserId | None) -> tuple[Scope, str]:
         if (inbox_id is None) == (user_id is None):
@@ -156,6 +121,60 @@ class ContactService:
         if not asking.is_admin and asking.id != user.id:
             raise PermissionDenied(f"{asking.id} may see their own report, not {user.id}'s (admins see all)")
         return Scope.USER, user.id.value
+
+
+def _days_and_total(
+    first_day: date, last_day: date, totals: Iterable[DailyTotal], buckets: Iterable[DailyBucket]
+) -> tuple[tuple[ReportRow, ...], Figures]:
+    """Each day's figures and their total. (A report of a busy month reads thousands of buckets: they are
+    grouped by plain keys, since an enum's hash is a Python call.)"""
+    counts: dict[date, dict[Count, int]] = defaultdict(dict)
+    sums: dict[date, dict[Metric, tuple[int, int]]] = defaultdict(dict)
+    for row in totals:
+        if isinstance(row.kind, Count):
+            counts[row.day][row.kind] = row.count
+        else:
+            sums[row.day][row.kind] = (row.count, row.total)
+    histograms: dict[tuple[date, str], dict[int, tuple[int, int]]] = defaultdict(dict)
+    merged: dict[str, dict[int, list[int]]] = defaultdict(dict)
+    for day, metric, bucket, count, total in (row[1:] for row in buckets):
+        name = metric.value
+        histograms[day, name][bucket] = (count, total)
+        into = merged[name].get(bucket)
+        if into is None:
+            merged[name][bucket] = [count, total]
+        else:
+            into[0] += count
+            into[1] += total
+    rows = []
+    all_counts: dict[Count, int] = defaultdict(int)
+    all_sums: dict[Metric, list[int]] = defaultdict(lambda: [0, 0])
+    for offset in range((last_day - first_day).days + 1):
+        day = first_day + timedelta(days=offset)
+        durations = {}
+        for metric, (count, total) in sums.get(day, {}).items():
+            durations[metric] = DurationStats.of_histogram(count, total, histograms[day, metric.value])
+            all_sums[metric][0] += count
+            all_sums[metric][1] += total
+        day_counts = counts.get(day, {})
+        for kind, count in day_counts.items():
+            all_counts[kind] += count
+        rows.append(ReportRow(day, Figures.of(day_counts, durations)))
+    summed = Figures.of(
+        all_counts,
+        {
+            metric: DurationStats.of_histogram(
+                count, micros, {bucket: (n, t) for bucket, (n, t) in merged[metric.value].items()}
+            )
+            for metric, (count, micros) in all_sums.items()
+        },
+    )
+    return tuple(rows), summed
+
+
+def _plain(day: date) -> date:
+    """A ``datetime.date`` for a date subclass (pendulum's ``Date`` adds days a hundred times slower)."""
+    return day if type(day) is date else date(day.year, day.month, day.day)
 
 
 def _day(name: str, value: object) -> None:

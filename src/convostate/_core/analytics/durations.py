@@ -65,12 +65,8 @@ class DurationStats:
         percentile the mean of the bucket that holds it."""
         if count == 0:
             return NO_DURATIONS
-        return cls(
-            count,
-            _delta(total_micros // count),
-            _delta(_bucket_percentile(buckets, _rank(50, count))),
-            _delta(_bucket_percentile(buckets, _rank(90, count))),
-        )
+        median, p90 = _bucket_percentiles(buckets, _rank(50, count), _rank(90, count))
+        return cls(count, _delta(total_micros // count), _delta(median), _delta(p90))
 
 
 NO_DURATIONS = DurationStats(0, None, None, None)
@@ -81,13 +77,16 @@ def _rank(percent: int, count: int) -> int:
     return max(math.ceil(percent * count / 100), 1) - 1
 
 
-def _bucket_percentile(buckets: Mapping[int, tuple[int, int]], index: int) -> int:
-    seen = 0
+def _bucket_percentiles(buckets: Mapping[int, tuple[int, int]], lower: int, upper: int) -> tuple[int, int]:
+    """The values at two ranks (``lower <= upper``), in one walk up the buckets."""
+    seen, found = 0, -1
     for bucket in sorted(buckets):
         count, total = buckets[bucket]
         seen += count
-        if seen > index:
-            return total // count
+        if found < 0 and seen > lower:
+            found = total // count
+        if seen > upper:
+            return found, total // count
     raise ValueError(f"the buckets hold {seen} durations, fewer than the count says")
 
 
