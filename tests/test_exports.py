@@ -101,6 +101,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "convostate.core": frozenset(
         {
             "Assign",
+            "BusinessDuration",
+            "BusinessHours",
             "Close",
             "Command",
             "DecisionContext",
@@ -119,6 +121,8 @@ EXPECTED: dict[str, frozenset[str]] = {
             "Unassign",
             "Unsnooze",
             "Unstar",
+            "add_business_time",
+            "business_time_between",
             "decide",
             "evolve",
             "listing",

@@ -32,7 +32,7 @@ import attrs
 import pendulum
 
 from convostate._core.errors import InvalidInput
-from convostate._core.timing import LONGEST_DURATION_DAYS, epoch_microseconds
+from convostate._core.timing import LONGEST_DURATION_DAYS, CalendarDuration, epoch_microseconds
 from convostate._core.validate import EARLIEST_YEAR, LATEST_YEAR, aware_datetime, time_zone
 
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -416,3 +416,69 @@ def add_business_time(
 def _instant(micros: int) -> pendulum.DateTime:
     seconds, micro = divmod(micros, _MICROS_PER_SECOND)
     return pendulum.from_timestamp(seconds, tz="UTC").add(microseconds=micro)
+
+
+BUSINESS_PREFIX: Final = "business:"
+"""How rules data and settings write a business duration (``business:PT24H``): in the same place as a
+calendar duration (``PT24H``), so a settings page or a rule's ``after`` takes either as one string."""
+
+
+def _count(_instance: object, attribute: attrs.Attribute[int], value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidInput(f"BusinessDuration.{attribute.name} must be a whole number >= 0, got {value!r}")
+
+
+@attrs.frozen
+class BusinessDuration:
+    """An amount of working time, such as "answer within 24 business hours": it passes only while the
+    calendar (the inbox's, else the account's :class:`BusinessHours`) is open. Hours, minutes and seconds
+    only: a "business day" has no fixed length, so write the hours it stands for (``PT8H``).
+
+    Build it with keywords (``BusinessDuration(hours=24)``) or parse ``business:PT24H`` (or ``PT24H``);
+    ``str()`` writes the ``business:`` form that rules data and settings read.
+
+    .. versionadded:: 0.2
+    """
+
+    hours: int = attrs.field(default=0, validator=_count, kw_only=True)
+    minutes: int = attrs.field(default=0, validator=_count, kw_only=True)
+    seconds: int = attrs.field(default=0, validator=_count, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if self.hours * 3_600 + self.minutes * 60 + self.seconds > _LONGEST_MICROS // _MICROS_PER_SECOND:
+            raise InvalidInput(
+                "a business duration may span at most 100 years of working time; a reply target or a "
+                "delay is usually hours, e.g. BusinessDuration(hours=24) or 'business:PT24H'"
+            )
+
+    @classmethod
+    def parse(cls, text: str) -> BusinessDuration:
+        """Read ``business:PT24H`` (or ``PT24H``): ISO 8601 hours, minutes and seconds."""
+        iso = text.removeprefix(BUSINESS_PREFIX) if isinstance(text, str) else text
+        try:
+            calendar = CalendarDuration.parse(iso)
+        except InvalidInput:
+            calendar = None
+        if calendar is None or calendar.years or calendar.months or calendar.weeks or calendar.days:
+            raise InvalidInput(
+                f"{text!r} is not a business duration; write working time in hours, minutes and seconds, "
+                "e.g. 'business:PT24H' or 'business:PT1H30M' (a business day has no fixed length: write "
+                "the hours it stands for, such as 'business:PT8H')"
+            )
+        return cls(hours=calendar.hours, minutes=calendar.minutes, seconds=calendar.seconds)
+
+    @property
+    def as_timedelta(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.hours, minutes=self.minutes, seconds=self.seconds)
+
+    def end(self, start: dt.datetime, calendar: BusinessHours) -> pendulum.DateTime:
+        """The instant (in UTC) this much working time after ``start`` (see :func:`add_business_time`)."""
+        return add_business_time(calendar, start, self.as_timedelta)
+
+    def __str__(self) -> str:
+        parts = "".join(
+            f"{count}{unit}"
+            for count, unit in ((self.hours, "H"), (self.minutes, "M"), (self.seconds, "S"))
+            if count
+        )
+        return f"{BUSINESS_PREFIX}PT{parts or '0S'}"
