@@ -315,6 +315,8 @@ def test_a_calendar_with_no_working_time_refuses_to_add_rather_than_loop() -> No
         add_business_time(closed, london(2026, 3, 9), timedelta(hours=1))
     assert business_time_between(closed, london(2026, 3, 9), london(2027, 3, 9)) == timedelta(0)
     one_day = BusinessHours(LONDON, {}, special={date(2030, 1, 2): "09:00-10:00"})
+    ages = (london(1971, 1, 1), london(8990, 1, 1))
+    assert business_time_between(one_day, *ages) == timedelta(hours=1)  # straight to the special day
     assert add_business_time(one_day, london(2026, 3, 9), timedelta(minutes=30)) == london(2030, 1, 2, 9, 30)
     with pytest.raises(InvalidInput, match="no working time"):
         add_business_time(one_day, london(2026, 3, 9), timedelta(hours=2))

@@ -295,6 +295,13 @@ def test_the_helpdesk_runs_a_business_time_rule_when_it_is_due() -> None:
 
     with pytest.raises(InvalidInput, match="has no business hours"):
         helpdesk.update_settings(by=admin, business_hours=None, reopen_window=BusinessDuration(hours=8))
+    helpdesk.update_settings(
+        by=admin, business_hours=None
+    )  # the rule now has no calendar: refused where used
+    with pytest.raises(InvalidInput, match="business:PT8H30M counts business time, but neither the account"):
+        helpdesk.receive(maria, support, "Hello?")
+    assert len(helpdesk.history(conversation)) == 4  # the refused message changed nothing
+    helpdesk.update_settings(by=admin, business_hours=SHOP)
     night = helpdesk.set_business_hours(support, NIGHTS, by=admin)
     assert night.business_hours == NIGHTS
     assert helpdesk.settings().reopen_window == CalendarDuration(weeks=1)

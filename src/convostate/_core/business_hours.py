@@ -343,12 +343,14 @@ def business_time_between(calendar: BusinessHours, start: dt.datetime, end: dt.d
         raise InvalidInput(f"end {end.isoformat()} is before start {start.isoformat()}; pass them in order")
     total, day, last = 0, _local_ordinal(calendar, since) - 1, _local_ordinal(calendar, until)
     while day <= last:
-        if (
-            day + 7 <= last
-            and calendar._week_micros
-            and _first(calendar._tz, day, 0) >= since
-            and _plain_week(calendar, day)
-        ):
+        if not calendar._week_micros:  # work only on special dates: go straight to the next one
+            found = bisect.bisect_left(calendar._open_dates, day - 1)
+            if found == len(calendar._open_dates):
+                break
+            day = max(day, calendar._open_dates[found])
+            if day > last:
+                break
+        elif day + 7 <= last and _first(calendar._tz, day, 0) >= since and _plain_week(calendar, day):
             total, day = total + calendar._week_micros, day + 7
             continue
         for opens, closes in _work_on(calendar, day):
