@@ -161,13 +161,14 @@ def _structure_tagged_union(type_: Any) -> Callable[[object, object], Any]:
     return structure
 
 
-_RARELY_SET = ("clock_read", "business_hours")
+_RARELY_SET = ("clock_read", "business_hours", "availability", "reopen_skips_unavailable")
 
 
 def _rarely_set(cls: type[Any]) -> dict[str, Any]:
-    """An event's clock_read is set only when the host's clock was behind, and business hours only by the
-    accounts and inboxes that use them: left out of documents otherwise (so documents written before
-    either existed read the same)."""
+    """An event's clock_read is set only when the host's clock was behind, business hours only by the
+    accounts and inboxes that use them, a user's availability and the account's reopen routing only when
+    they differ from their defaults: left out of documents otherwise (so documents written before they
+    existed read the same)."""
     if not attrs.has(cls):
         return {}
     fields = attrs.fields_dict(cls)

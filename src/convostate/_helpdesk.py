@@ -18,7 +18,7 @@ from convostate._core.business_hours import BusinessHours
 from convostate._core.commands import Command
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
-from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, Role, User
+from convostate._core.model import AccountSettings, Availability, Contact, Conversation, Inbox, Role, User
 from convostate._core.rules.defaults import DEFAULT_RULES
 from convostate._core.rules.engine import DEFAULT_MAX_DEPTH, Verdict
 from convostate._core.rules.model import RuleSet
@@ -200,6 +200,11 @@ class Helpdesk:
         """Add a user. The account's first user must be an admin and is added with no ``by``; after that,
         only an admin may add users."""
         return self._directory.add_user(name, email, role=role, by=by)
+
+    def set_availability(self, user_id: UserId, availability: Availability) -> User:
+        """Say whether a user is at work (from the host's presence system, a status menu, a rota): a
+        contact who writes back to a closed conversation returns to its available assignees only."""
+        return self._directory.set_availability(user_id, availability)
 
     def add_inbox(
         self,

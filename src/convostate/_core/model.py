@@ -57,6 +57,19 @@ class Direction(enum.Enum):
     OUTBOUND = "outbound"
 
 
+class Availability(enum.Enum):
+    """Whether a user is at work, as the host last said (from its presence system, a status menu, a rota).
+
+    A contact who writes back to a closed conversation returns to the former assignees who are
+    ``AVAILABLE``; those ``AWAY`` or ``OFFLINE`` are unassigned first, so that nobody waits on someone who
+    is not there (``AccountSettings.reopen_skips_unavailable`` turns this off).
+    """
+
+    AVAILABLE = "available"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
 class ReadModel(enum.Enum):
     """Whose read state a "mark read" changes.
 
@@ -83,6 +96,11 @@ class User:
     name: str = attrs.field(validator=text)
     email: str = attrs.field(validator=_email)
     role: Role = attrs.field(default=Role.AGENT, validator=instance_of(Role, "Role.AGENT"))
+    availability: Availability = attrs.field(
+        default=Availability.AVAILABLE,
+        validator=instance_of(Availability, "Availability.AWAY"),
+        kw_only=True,
+    )
 
     @property
     def is_admin(self) -> bool:
@@ -186,6 +204,12 @@ class AccountSettings:
     )
     """The account's calendar, which business durations (a reopen window or a rule's delay such as
     ``business:PT24H``) count on; an inbox may have its own."""
+    reopen_skips_unavailable: bool = attrs.field(
+        default=True, validator=instance_of(bool, "True"), kw_only=True
+    )
+    """When the contact writes back within the window, the conversation returns only to its former assignees
+    who are available (unassigning the ones away or offline). False keeps the seed's behaviour: it returns
+    to all of them."""
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.reopen_window, BusinessDuration) and self.business_hours is None:

@@ -15,8 +15,8 @@ import attrs
 from convostate._core.business_hours import BusinessHours
 from convostate._core.errors import InvalidInput, PermissionDenied
 from convostate._core.ids import ContactId, InboxId, UserId
-from convostate._core.model import AccountSettings, Contact, Inbox, Role, User
-from convostate._core.validate import frozenset_from
+from convostate._core.model import AccountSettings, Availability, Contact, Inbox, Role, User
+from convostate._core.validate import check_type, frozenset_from
 from convostate._ports.changes import ChangeSet, DirectoryChange
 from convostate._ports.roles import IdGenerator, Store
 from convostate._service.access import Access
@@ -59,6 +59,17 @@ class DirectoryService:
             return ChangeSet(directory_version=version, directory=DirectoryChange(users=(user,))), user
 
         return self._work.run(attempt, "the account's users")
+
+    def set_availability(self, user_id: UserId, availability: Availability) -> User:
+        check_type("availability", availability, Availability, "Availability.AWAY")
+
+        def attempt() -> tuple[ChangeSet, User]:
+            version = self._store.directory_version()
+            user = attrs.evolve(self._access.user(user_id), availability=availability)
+            change = DirectoryChange(availability=(user,))
+            return ChangeSet(directory_version=version, directory=change), user
+
+        return self._work.run(attempt, f"user {user_id}")
 
     def add_inbox(
         self,

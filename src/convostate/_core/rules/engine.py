@@ -486,6 +486,9 @@ def _commands(action: Action, state: Conversation, actor: Actor, context: Decisi
     if kind is ActionKind.ASSIGN:
         return [Assign(cid, UserId(user), actor)]
     if kind is ActionKind.UNASSIGN:
+        if user == "unavailable":  # nobody, when the account keeps the seed's behaviour
+            away = context.unavailable if context.settings.reopen_skips_unavailable else frozenset()
+            return [Unassign(cid, each, actor) for each in assignees if each in away]
         return [Unassign(cid, each, actor) for each in (assignees if user == "all" else [UserId(user)])]
     if kind is ActionKind.CLOSE:
         return [Close(cid, actor)]
