@@ -287,6 +287,16 @@ def test_a_range_on_a_dst_night_is_as_long_as_the_clock_says() -> None:
     )
 
 
+def test_a_range_that_opens_in_the_skipped_hour_opens_when_the_clock_comes_back() -> None:
+    ny = "America/New_York"
+    early = BusinessHours(ny, {"sun": "02:30-04:00"})
+    spring = pendulum.datetime(2026, 3, 8, tz=ny)
+    assert add_business_time(early, spring, timedelta(minutes=1)) == pendulum.datetime(
+        2026, 3, 8, 3, 1, tz=ny
+    )
+    assert business_time_between(early, spring, spring.add(days=1)) == timedelta(hours=1)
+
+
 def test_a_night_range_belongs_to_the_day_it_starts() -> None:
     night = BusinessHours(LONDON, {"fri": "22:00-06:00"}, holidays=[date(2026, 3, 14)])
     friday = london(2026, 3, 6)
