@@ -24,7 +24,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 import re
+import reprlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -67,7 +69,8 @@ def parse_range(text: object) -> Range:
     """``'09:00-17:30'`` as minutes; ``'22:00-06:00'`` crosses midnight, ``'00:00-24:00'`` is all day."""
     if not isinstance(text, str) or (match := _RANGE.fullmatch(text)) is None:
         raise InvalidInput(
-            f"expected a range of wall-clock times such as '09:00-17:30' or '22:00-06:00', got {text!r}"
+            "expected a range of wall-clock times such as '09:00-17:30' or '22:00-06:00', got "
+            + reprlib.repr(text)
         )
     start = _minute(text, match[1], match[2], end=False)
     end = _minute(text, match[3], match[4], end=True)
@@ -87,7 +90,9 @@ def _ranges(where: str, value: object) -> tuple[str, ...]:
     """A day's ranges, as text in a canonical order: one range as text, or a collection of them."""
     listed = [value] if isinstance(value, str) else value
     if not isinstance(listed, list | tuple | frozenset | set):
-        raise InvalidInput(f"{where} takes a range such as '09:00-17:00' or a list of them, got {value!r}")
+        raise InvalidInput(
+            f"{where} takes a range such as '09:00-17:00' or a list of them, got {reprlib.repr(value)}"
+        )
     if len(listed) > MAX_RANGES_PER_DAY:
         raise InvalidInput(f"{where} has {len(listed)} ranges; a day may have at most {MAX_RANGES_PER_DAY}")
     try:
@@ -102,9 +107,13 @@ def _date(where: str, value: object) -> dt.date:
         try:
             value = dt.date.fromisoformat(value)
         except ValueError:
-            raise InvalidInput(f"{where}: {value!r} is not a date; write e.g. '2026-12-25'") from None
+            raise InvalidInput(
+                f"{where}: {reprlib.repr(value)} is not a date; write e.g. '2026-12-25'"
+            ) from None
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        raise InvalidInput(f"{where} takes dates such as datetime.date(2026, 12, 25), got {value!r}")
+        raise InvalidInput(
+            f"{where} takes dates such as datetime.date(2026, 12, 25), got {reprlib.repr(value)}"
+        )
     if not EARLIEST_YEAR <= value.year < LATEST_YEAR:
         raise InvalidInput(f"{where}: {value} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR - 1}")
     return value
@@ -113,11 +122,15 @@ def _date(where: str, value: object) -> dt.date:
 def _week(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
     pairs = value.items() if isinstance(value, Mapping) else value
     if isinstance(pairs, str) or not isinstance(pairs, Iterable):
-        raise InvalidInput(f"hours maps weekdays to ranges, e.g. {{'mon': '09:00-17:00'}}, got {value!r}")
+        raise InvalidInput(
+            f"hours maps weekdays to ranges, e.g. {{'mon': '09:00-17:00'}}, got {reprlib.repr(value)}"
+        )
     week: dict[str, tuple[str, ...]] = {}
     for pair in pairs:
         if not isinstance(pair, tuple) or len(pair) != 2:
-            raise InvalidInput(f"hours maps weekdays to ranges, e.g. {{'mon': '09:00-17:00'}}, got {value!r}")
+            raise InvalidInput(
+                f"hours maps weekdays to ranges, e.g. {{'mon': '09:00-17:00'}}, got {reprlib.repr(value)}"
+            )
         day, spans = pair
         if day not in WEEKDAYS or day in week:
             raise InvalidInput(
@@ -130,20 +143,22 @@ def _week(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 def _holidays(value: object) -> tuple[dt.date, ...]:
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidInput(f"holidays takes a collection of dates, got {value!r}")
-    return tuple(sorted({_date("holidays", each) for each in value}))
+        raise InvalidInput(f"holidays takes a collection of dates, got {reprlib.repr(value)}")
+    # One past the limit is enough to refuse: a generator of a million dates is not read to its end.
+    return tuple(sorted({_date("holidays", each) for each in itertools.islice(value, MAX_DATES + 1)}))
 
 
 def _special(value: object) -> tuple[tuple[dt.date, tuple[str, ...]], ...]:
     pairs = value.items() if isinstance(value, Mapping) else value
     if isinstance(pairs, str) or not isinstance(pairs, Iterable):
         raise InvalidInput(
-            f"special maps dates to ranges, e.g. {{date(2026, 12, 24): '09:00-13:00'}}, got {value!r}"
+            "special maps dates to ranges, e.g. {date(2026, 12, 24): '09:00-13:00'}, got "
+            + reprlib.repr(value)
         )
     found: dict[dt.date, tuple[str, ...]] = {}
-    for pair in pairs:
+    for pair in itertools.islice(pairs, MAX_DATES + 1):
         if not isinstance(pair, tuple) or len(pair) != 2:
-            raise InvalidInput(f"special maps dates to ranges, got {value!r}")
+            raise InvalidInput(f"special maps dates to ranges, got {reprlib.repr(value)}")
         day = _date("special", pair[0])
         if day in found:
             raise InvalidInput(f"special gives {day} twice; give each date once")
@@ -224,7 +239,7 @@ class BusinessHours:
         if not isinstance(data, Mapping) or not {"timezone", "hours"} <= data.keys() <= keys:
             raise InvalidInput(
                 'business hours are {"timezone": ..., "hours": {"mon": ["09:00-17:00"], ...}} with optional '
-                f'"holidays" (a list of dates) and "special" (dates to ranges); got {data!r}'
+                f'"holidays" (a list of dates) and "special" (dates to ranges); got {reprlib.repr(data)}'
             )
         return cls(
             data["timezone"],
@@ -325,8 +340,8 @@ def _local_ordinal(calendar: BusinessHours, micros: int) -> int:
 def _checked(calendar: object) -> BusinessHours:
     if not isinstance(calendar, BusinessHours):
         raise InvalidInput(
-            f"expected a BusinessHours calendar, got {type(calendar).__name__} {calendar!r}; build one with "
-            "BusinessHours('Europe/London', {'mon': '09:00-17:00', ...})"
+            f"expected a BusinessHours calendar, got {type(calendar).__name__} {reprlib.repr(calendar)}; "
+            "build one with BusinessHours('Europe/London', {'mon': '09:00-17:00', ...})"
         )
     return calendar
 
@@ -374,7 +389,7 @@ def add_business_time(
     calendar = _checked(calendar)
     if not isinstance(duration, dt.timedelta):
         raise InvalidInput(
-            f"duration must be a datetime.timedelta, got {type(duration).__name__} {duration!r}"
+            f"duration must be a datetime.timedelta, got {type(duration).__name__} {reprlib.repr(duration)}"
         )
     since = epoch_microseconds(aware_datetime(start))
     remaining = (duration.days * 86_400 + duration.seconds) * _MICROS_PER_SECOND + duration.microseconds
@@ -427,7 +442,9 @@ calendar duration (``PT24H``), so a settings page or a rule's ``after`` takes ei
 
 def _count(_instance: object, attribute: attrs.Attribute[int], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInput(f"BusinessDuration.{attribute.name} must be a whole number >= 0, got {value!r}")
+        raise InvalidInput(
+            f"BusinessDuration.{attribute.name} must be a whole number >= 0, got {reprlib.repr(value)}"
+        )
 
 
 @attrs.frozen
@@ -463,9 +480,9 @@ class BusinessDuration:
             calendar = None
         if calendar is None or calendar.years or calendar.months or calendar.weeks or calendar.days:
             raise InvalidInput(
-                f"{text!r} is not a business duration; write working time in hours, minutes and seconds, "
-                "e.g. 'business:PT24H' or 'business:PT1H30M' (a business day has no fixed length: write "
-                "the hours it stands for, such as 'business:PT8H')"
+                f"{reprlib.repr(text)} is not a business duration; write working time in hours, minutes "
+                "and seconds, e.g. 'business:PT24H' or 'business:PT1H30M' (a business day has no fixed "
+                "length: write the hours it stands for, such as 'business:PT8H')"
             )
         return cls(hours=calendar.hours, minutes=calendar.minutes, seconds=calendar.seconds)
 
