@@ -108,6 +108,8 @@ EXPECTED: dict[str, frozenset[str]] = {
             "Command",
             "DecisionContext",
             "INITIAL_STATE",
+            "MAX_DATES",
+            "MAX_RANGES_PER_DAY",
             "Listing",
             "MarkRead",
             "MarkUnread",

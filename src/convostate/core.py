@@ -10,6 +10,8 @@ business-time windows and delays run on.
 
 from __future__ import annotations
 
+from convostate._core.business_hours import MAX_DATES as MAX_DATES
+from convostate._core.business_hours import MAX_RANGES_PER_DAY as MAX_RANGES_PER_DAY
 from convostate._core.business_hours import BusinessDuration as BusinessDuration
 from convostate._core.business_hours import BusinessHours as BusinessHours
 from convostate._core.business_hours import add_business_time as add_business_time
@@ -43,6 +45,8 @@ from convostate._core.tabs import tabs_of as tabs_of
 
 __all__ = [
     "INITIAL_STATE",
+    "MAX_DATES",
+    "MAX_RANGES_PER_DAY",
     "Assign",
     "BusinessDuration",
     "BusinessHours",
