@@ -189,7 +189,8 @@ def _window(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> N
 @attrs.frozen
 class AccountSettings:
     """Per-account choices. Defaults are the seed product's: a one-week window in UTC, shared read state,
-    exports on, no business hours."""
+    exports on, no business hours; a reopen skips only the assignees the host said are away or offline
+    (everyone is available until it says otherwise)."""
 
     timezone: str = attrs.field(default="UTC", validator=_timezone, kw_only=True)
     reopen_window: CalendarDuration | BusinessDuration = attrs.field(
