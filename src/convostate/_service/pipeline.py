@@ -134,7 +134,13 @@ class Pipeline:
                 state.version if state is not None else 0,
                 timers(new_state, self.rules, context, contact=loaded.contact),
                 tab_changes(state, new_state, loaded.inbox),
-                observe(state, handled.events, loaded.settings.timezone, owner=loaded.inbox.owner),
+                observe(
+                    state,
+                    handled.events,
+                    loaded.settings.timezone,
+                    owner=loaded.inbox.owner,
+                    calendar=loaded.inbox.business_hours or loaded.settings.business_hours,
+                ),
             )
         ]
         follow_ups: list[Outcome] = []
