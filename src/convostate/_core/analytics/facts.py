@@ -159,6 +159,8 @@ class _Facts:
         self._inbox = inbox
         self._zone = zone
         self._calendar = calendar
+        self._last_at: datetime | None = None
+        self._last_day = _EPOCH.date()
 
     def measure(
         self, metric: Metric, start: pendulum.DateTime, at: pendulum.DateTime, users: Iterable[str]
@@ -170,7 +172,11 @@ class _Facts:
             self.add(metric.in_business_time, _micros(worked), at, users)
 
     def add(self, kind: Count | Metric, value: int, at: pendulum.DateTime, users: Iterable[str] = ()) -> None:
-        day = local_day(at, self._zone)
+        if at is self._last_at:  # an event's facts share its instant
+            day = self._last_day
+        else:
+            day = self._last_day = local_day(at, self._zone)
+            self._last_at = at
         conversation, append = self._conversation, self.facts.append
         append(Fact(Scope.CONTACT, self._contact, kind, value, at, day, conversation))
         append(Fact(Scope.INBOX, self._inbox, kind, value, at, day, conversation))
