@@ -137,8 +137,8 @@ class ReferenceConversation:
         self.last_activity = now or self.last_activity
         if user is not None:
             self.mark(user, unread=False)
-            assert now is not None
-            self.metrics.user_replied(now)
+            if now is not None:  # the decider's machine does not follow the analytics
+                self.metrics.user_replied(now)
 
     def assign(self, user: str) -> None:
         if self.single_user:

@@ -27,6 +27,7 @@ from convostate import (
     UserId,
 )
 from convostate.analytics import DurationStats, Figures, Reopens, local_day
+from convostate.core import BusinessHours
 from convostate.testing import ManualClock
 
 MONDAY = pendulum.datetime(2026, 11, 2, 9, 0, tz="UTC")
@@ -526,3 +527,47 @@ def test_a_facts_day_is_the_local_date_of_its_instant(instant: pendulum.DateTime
     until 1972 straddles midnights mid-quarter-hour; Kathmandu is +5:45; Lord Howe moves by 30 minutes)."""
     local = instant.in_timezone(zone)
     assert local_day(instant, ZoneInfo(zone)) == date(local.year, local.month, local.day)
+
+
+# ------------------------------------------------------------------ business time (#15)
+
+
+def test_every_duration_is_also_measured_in_business_time_where_there_are_business_hours() -> None:
+    """A Friday-afternoon message in a shop open 9 to 5 on weekdays, answered on Monday morning: 66 hours
+    on the calendar, two working hours."""
+    friday = pendulum.datetime(2026, 11, 6, 16, 0, tz="America/New_York")
+    account = Desk(start=friday, timezone="America/New_York")
+    weekdays = BusinessHours(
+        "America/New_York", dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "09:00-17:00")
+    )
+    account.desk.set_business_hours(account.support, weekdays, by=account.ana)
+    conversation = account.writes("Is my order on its way?")
+    account.later(days=2, hours=18)  # Monday 10:00
+    account.desk.reply(conversation, "Yes, it ships today", by=account.bo)
+    account.later(hours=2)
+    account.desk.close(conversation, by=account.bo)
+    account.writes("Thanks", inbox=account.sales)  # Sales has no business hours, nor has the account
+
+    figures = account.figures()
+    assert figures.first_response.mean == timedelta(hours=66)
+    assert figures.first_response_business == DurationStats(
+        1, timedelta(hours=2), timedelta(hours=2), timedelta(hours=2)
+    )
+    assert figures.reply_business.mean == timedelta(hours=2)
+    assert figures.resolution.mean == timedelta(hours=68)
+    assert figures.resolution_business.mean == timedelta(hours=4)
+    report = account.desk.report(
+        by=account.ana, inbox_id=account.support, first_day=date(2026, 11, 2), last_day=date(2026, 11, 13)
+    )
+    assert report.total.first_response_business.median == timedelta(hours=2)
+
+
+def test_without_business_hours_nothing_is_measured_in_business_time() -> None:
+    account = Desk()
+    conversation = account.writes()
+    account.later(minutes=5)
+    account.desk.reply(conversation, "Hi", by=account.bo)
+
+    figures = account.figures()
+    assert figures.first_response.count == 1
+    assert figures.first_response_business == DurationStats(0, None, None, None)

@@ -20,6 +20,7 @@ import pytest
 
 from convostate import (
     Actor,
+    Availability,
     CalendarDuration,
     ContactId,
     ConversationId,
@@ -44,6 +45,7 @@ from convostate import (
     UserId,
 )
 from convostate.core import (
+    BusinessDuration,
     Close,
     MarkRead,
     MarkUnread,
@@ -318,6 +320,42 @@ CATALOGUE = [
         lambda s: s.helpdesk.update_settings(by=s.account.admin, exports_enabled=1),
         InvalidInput,
         "exports_enabled must be a bool",
+    ),
+    Case(
+        "business hours given as a dict",
+        lambda s: s.helpdesk.update_settings(by=s.account.admin, business_hours={"mon": "09:00-17:00"}),
+        InvalidInput,
+        "business_hours must be a BusinessHours",
+    ),
+    Case(
+        "a business reopen window with no business hours",
+        lambda s: s.helpdesk.update_settings(by=s.account.admin, reopen_window=BusinessDuration(hours=8)),
+        InvalidInput,
+        "the account has no business hours",
+    ),
+    Case(
+        "an inbox's business hours given as text",
+        lambda s: s.helpdesk.set_business_hours(s.account.support, wrong("09:00-17:00"), by=s.account.admin),
+        InvalidInput,
+        "business_hours must be a BusinessHours",
+    ),
+    Case(
+        "an agent setting an inbox's business hours",
+        lambda s: s.helpdesk.set_business_hours(s.account.support, None, by=s.account.ana),
+        PermissionDenied,
+        "admin",
+    ),
+    Case(
+        "an availability given as text",
+        lambda s: s.helpdesk.set_availability(s.account.ana, wrong("away")),
+        InvalidInput,
+        "availability must be a Availability",
+    ),
+    Case(
+        "the availability of an unknown user",
+        lambda s: s.helpdesk.set_availability(UserId("user-404"), Availability.AWAY),
+        UnknownUser,
+        "user-404",
     ),
     # ------------------------------------------------------------ datetimes
     Case(

@@ -437,28 +437,28 @@ def test_check_rules_accepts_what_export_rules_wrote(
     path.write_text(exported, encoding="utf-8")
     status, out, err = run(capsys, "check-rules", str(path))
     assert (status, err) == (0, "")
-    assert out.startswith(f"OK: {path} holds 4 rules (unassign-after-reopen-window, ")
-    assert run_json(capsys, "check-rules", str(path))["rules"][1] == "reopen-on-inbound"
+    assert out.startswith(f"OK: {path} holds 5 rules (unassign-after-reopen-window, ")
+    assert run_json(capsys, "check-rules", str(path))["rules"][2] == "reopen-on-inbound"
 
 
 def test_check_rules_shows_where_a_rules_file_is_wrong(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     document = rules_to_data(DEFAULT_RULES)
-    document["rules"][1]["actions"][0]["do"] = "explode"
+    document["rules"][2]["actions"][0]["do"] = "explode"
     path = tmp_path / "rules.json"
     path.write_text(json.dumps(document), encoding="utf-8")
 
     status, out, err = run(capsys, "check-rules", str(path))
     assert (status, out) == (1, "")
-    assert_one_error_line(err, f"{path}: rules[1].actions[0].do (rule reopen-on-inbound)", "explode")
+    assert_one_error_line(err, f"{path}: rules[2].actions[0].do (rule reopen-on-inbound)", "explode")
 
     status, out, _ = run(capsys, "check-rules", str(path), "--json")
     assert status == 1
     result = json.loads(out)
     assert (result["ok"], result["path"], result["rule"]) == (
         False,
-        "rules[1].actions[0].do",
+        "rules[2].actions[0].do",
         "reopen-on-inbound",
     )
 

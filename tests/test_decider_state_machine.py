@@ -110,7 +110,7 @@ class DeciderMachine(RuleBasedStateMachine):
             single_user=self.inbox.is_single_user,
             shared_reads=self.settings.read_model is ReadModel.SHARED,
             tz_name=self.settings.timezone,
-            window=self.settings.reopen_window,
+            window=self.settings.reopen_window,  # type: ignore[arg-type]  # the strategies draw calendar ones
         )
 
     def _message_id(self) -> MessageId:

@@ -420,7 +420,7 @@ def test_the_rules_end_the_window_where_calendar_duration_end_says(
     closing: pendulum.DateTime, settings: AccountSettings
 ) -> None:
     state, _ = closed_at(closing, settings)
-    ends = settings.reopen_window.end(closing, settings.timezone)
+    ends = settings.end_of(settings.reopen_window, closing)
 
     _, just_before = contact_writes(state, ends - timedelta(seconds=1), settings)
     _, at_the_end = contact_writes(state, ends, settings)
@@ -505,7 +505,7 @@ def test_the_closing_time_is_kept_on_the_reopen_so_a_host_can_explain_it() -> No
     assert reopened.actor == REOPEN_RULE
     assert reopened.reason is ReopenReason.BY_RULE
     assert reopened.closed_at == BEFORE_FALL_BACK
-    assert NY.reopen_window.end(reopened.closed_at, NY.timezone) == at
+    assert NY.end_of(NY.reopen_window, reopened.closed_at) == at
     assert {event.actor for event in events if isinstance(event, Unassigned)} == {UNASSIGN_RULE}
 
 
@@ -527,7 +527,7 @@ def test_in_the_repeated_hour_the_window_is_judged_by_instant_whatever_zone_the_
         for event in decide(state, command, DecisionContext(closing, settings, inbox=inbox)):
             state = evolve(state, event)
     assert state is not None
-    assert settings.reopen_window.end(closing, ny) == pendulum.datetime(2026, 11, 1, 6, 30, tz="UTC")
+    assert settings.end_of(settings.reopen_window, closing) == pendulum.datetime(2026, 11, 1, 6, 30, tz="UTC")
     first_0145 = pendulum.datetime(2026, 11, 1, 5, 45, tz="UTC")
     for now in (first_0145, first_0145.in_timezone(ny)):
         message = ReceiveMessage(cid, inbox.id, ContactId("maria"), MessageId("m2"), "again")

@@ -56,6 +56,7 @@ from convostate._core.ids import MessageId as MessageId
 from convostate._core.ids import RuleId as RuleId
 from convostate._core.ids import UserId as UserId
 from convostate._core.model import AccountSettings as AccountSettings
+from convostate._core.model import Availability as Availability
 from convostate._core.model import Contact as Contact
 from convostate._core.model import Conversation as Conversation
 from convostate._core.model import Direction as Direction
@@ -96,6 +97,7 @@ __all__ = [
     "Actor",
     "ActorKind",
     "Assigned",
+    "Availability",
     "Badges",
     "CalendarDuration",
     "Clock",

@@ -22,6 +22,7 @@ from cattrs.v import format_exception, transform_error
 
 from convostate._core.actors import Actor, ActorKind
 from convostate._core.analytics.durations import DurationStats
+from convostate._core.business_hours import BUSINESS_PREFIX, BusinessDuration, BusinessHours
 from convostate._core.commands import Command
 from convostate._core.errors import ConvostateError, InvalidInput
 from convostate._core.events import Event
@@ -97,6 +98,13 @@ def _structure_instant(value: object, _: object) -> pendulum.DateTime:
     return utc
 
 
+def _structure_window(value: object, _: object) -> CalendarDuration | BusinessDuration:
+    text = _expect(
+        value, str, "an ISO 8601 duration such as 'P1W', or business time such as 'business:PT24H'"
+    )
+    return BusinessDuration.parse(text) if text.startswith(BUSINESS_PREFIX) else CalendarDuration.parse(text)
+
+
 def _structure_actor(value: object, _: object) -> Actor:
     text = _expect(value, str, "an actor such as 'user:ana', 'contact:maria' or 'rule:reopen-on-inbound'")
     kind_text, _colon, id_text = text.partition(":")
@@ -164,11 +172,18 @@ def _structure_tagged_union(type_: Any) -> Callable[[object, object], Any]:
     return structure
 
 
+_RARELY_SET = ("clock_read", "business_hours", "availability", "reopen_skips_unavailable")
+
+
 def _rarely_set(cls: type[Any]) -> dict[str, Any]:
-    """An event's clock_read is set only when the host's clock was behind: left out of documents otherwise."""
-    if attrs.has(cls) and "clock_read" in attrs.fields_dict(cls):
-        return {"clock_read": override(omit_if_default=True)}
-    return {}
+    """An event's clock_read is set only when the host's clock was behind, business hours only by the
+    accounts and inboxes that use them, a user's availability and the account's reopen routing only when
+    they differ from their defaults: left out of documents otherwise (so documents written before they
+    existed read the same)."""
+    if not attrs.has(cls):
+        return {}
+    fields = attrs.fields_dict(cls)
+    return {name: override(omit_if_default=True) for name in _RARELY_SET if name in fields}
 
 
 def _unstructure_tagged(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
@@ -231,6 +246,19 @@ _converter.register_unstructure_hook(CalendarDuration, str)
 _converter.register_structure_hook(
     CalendarDuration, lambda value, _: CalendarDuration.parse(_expect(value, str, "an ISO 8601 duration"))
 )
+_converter.register_unstructure_hook(BusinessDuration, str)
+_converter.register_structure_hook(
+    BusinessDuration,
+    lambda value, _: BusinessDuration.parse(
+        _expect(value, str, "a business duration such as 'business:PT24H'")
+    ),
+)
+_converter.register_structure_hook_factory(
+    lambda type_: type_ == (CalendarDuration | BusinessDuration),
+    lambda _: _structure_window,
+)
+_converter.register_unstructure_hook(BusinessHours, BusinessHours.to_data)
+_converter.register_structure_hook(BusinessHours, lambda value, _: BusinessHours.from_data(value))
 _converter.register_unstructure_hook(Actor, str)
 _converter.register_structure_hook(Actor, _structure_actor)
 _converter.register_unstructure_hook(bytes, lambda data: base64.b64encode(data).decode("ascii"))

@@ -14,10 +14,11 @@ from typing import Any
 from convostate._adapters.clocks import SystemClock
 from convostate._adapters.ids import RandomIds
 from convostate._adapters.memory_store import MemoryStore
+from convostate._core.business_hours import BusinessHours
 from convostate._core.commands import Command
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
-from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, Role, User
+from convostate._core.model import AccountSettings, Availability, Contact, Conversation, Inbox, Role, User
 from convostate._core.rules.defaults import DEFAULT_RULES
 from convostate._core.rules.engine import DEFAULT_MAX_DEPTH, Verdict
 from convostate._core.rules.model import RuleSet
@@ -208,13 +209,35 @@ class Helpdesk:
         only an admin may add users."""
         return self._directory.add_user(name, email, role=role, by=by)
 
-    def add_inbox(self, name: str, *, members: Iterable[UserId] = (), by: UserId) -> Inbox:
-        """Add a multi-user inbox, whose members can be assigned to its conversations."""
-        return self._directory.add_inbox(name, members=members, by=by)
+    def set_availability(self, user_id: UserId, availability: Availability) -> User:
+        """Say whether a user is at work (from the host's presence system, a status menu, a rota): a
+        contact who writes back to a closed conversation returns to its available assignees only."""
+        return self._directory.set_availability(user_id, availability)
 
-    def add_single_user_inbox(self, name: str, *, owner: UserId, by: UserId) -> Inbox:
+    def add_inbox(
+        self,
+        name: str,
+        *,
+        members: Iterable[UserId] = (),
+        by: UserId,
+        business_hours: BusinessHours | None = None,
+    ) -> Inbox:
+        """Add a multi-user inbox, whose members can be assigned to its conversations. ``business_hours``
+        overrides the account's calendar for its business durations."""
+        return self._directory.add_inbox(name, members=members, by=by, business_hours=business_hours)
+
+    def add_single_user_inbox(
+        self, name: str, *, owner: UserId, by: UserId, business_hours: BusinessHours | None = None
+    ) -> Inbox:
         """Add a single-user inbox: ``owner`` is the only participant of each of its conversations."""
-        return self._directory.add_single_user_inbox(name, owner=owner, by=by)
+        return self._directory.add_single_user_inbox(name, owner=owner, by=by, business_hours=business_hours)
+
+    def set_business_hours(
+        self, inbox_id: InboxId, business_hours: BusinessHours | None, *, by: UserId
+    ) -> Inbox:
+        """Give an inbox its own calendar (admins only), or None to use the account's. Timers already set
+        keep their instants until their conversation next changes."""
+        return self._directory.set_business_hours(inbox_id, business_hours, by=by)
 
     def add_member(self, inbox_id: InboxId, user_id: UserId, *, by: UserId) -> Inbox:
         return self._directory.add_member(inbox_id, user_id, by=by)
@@ -288,8 +311,9 @@ class Helpdesk:
         return self.store.settings()
 
     def update_settings(self, *, by: UserId, **changes: Any) -> AccountSettings:
-        """Change account settings (admins only): ``timezone``, ``reopen_window``, ``read_model``,
-        ``exports_enabled``."""
+        """Change account settings (admins only): ``timezone``, ``reopen_window`` (a CalendarDuration, or
+        a BusinessDuration when ``business_hours`` is set), ``read_model``, ``exports_enabled``,
+        ``business_hours``."""
         return self._directory.update_settings(by=by, **changes)
 
     # ------------------------------------------------------------------ conversation actions

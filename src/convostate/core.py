@@ -3,11 +3,19 @@
 ``decide(state, command, context)`` gives the events a command causes; ``evolve(state, event)`` folds one
 in; ``replay(events)`` rebuilds a conversation. ``tab_changes`` says what a change does to every user's
 tabs and badges, so that a store only applies rows and counters. The values these take (ids, model,
-events) are at the top level of :mod:`convostate`.
+events) are at the top level of :mod:`convostate`. Business hours (``BusinessHours``, ``BusinessDuration``,
+``business_time_between``, ``add_business_time``) are here too: the pure calendar arithmetic that
+business-time windows and delays run on.
 """
 
 from __future__ import annotations
 
+from convostate._core.business_hours import MAX_DATES as MAX_DATES
+from convostate._core.business_hours import MAX_RANGES_PER_DAY as MAX_RANGES_PER_DAY
+from convostate._core.business_hours import BusinessDuration as BusinessDuration
+from convostate._core.business_hours import BusinessHours as BusinessHours
+from convostate._core.business_hours import add_business_time as add_business_time
+from convostate._core.business_hours import business_time_between as business_time_between
 from convostate._core.commands import Assign as Assign
 from convostate._core.commands import Close as Close
 from convostate._core.commands import Command as Command
@@ -37,7 +45,11 @@ from convostate._core.tabs import tabs_of as tabs_of
 
 __all__ = [
     "INITIAL_STATE",
+    "MAX_DATES",
+    "MAX_RANGES_PER_DAY",
     "Assign",
+    "BusinessDuration",
+    "BusinessHours",
     "Close",
     "Command",
     "DecisionContext",
@@ -55,6 +67,8 @@ __all__ = [
     "Unassign",
     "Unsnooze",
     "Unstar",
+    "add_business_time",
+    "business_time_between",
     "decide",
     "evolve",
     "listing",

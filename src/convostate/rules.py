@@ -12,6 +12,7 @@ from convostate._core.rules.data import rules_to_data as rules_to_data
 from convostate._core.rules.data import rules_to_json as rules_to_json
 from convostate._core.rules.defaults import DEFAULT_RULES as DEFAULT_RULES
 from convostate._core.rules.defaults import REOPEN_ON_INBOUND as REOPEN_ON_INBOUND
+from convostate._core.rules.defaults import RETURN_TO_AVAILABLE as RETURN_TO_AVAILABLE
 from convostate._core.rules.defaults import UNASSIGN_AFTER_WINDOW as UNASSIGN_AFTER_WINDOW
 from convostate._core.rules.defaults import WAKE_WHEN_CONTACT_WRITES as WAKE_WHEN_CONTACT_WRITES
 from convostate._core.rules.defaults import WAKE_WHEN_SNOOZE_ENDS as WAKE_WHEN_SNOOZE_ENDS
@@ -61,6 +62,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "REOPEN_ON_INBOUND",
     "REOPEN_WINDOW",
+    "RETURN_TO_AVAILABLE",
     "UNASSIGN_AFTER_WINDOW",
     "WAKE_WHEN_CONTACT_WRITES",
     "WAKE_WHEN_SNOOZE_ENDS",

@@ -20,7 +20,7 @@ class AnalyticsIndex:
 
     def __init__(self) -> None:
         self._conversations: dict[ContactId, list[ConversationId]] = {}
-        self._totals: dict[str, dict[_Kind, ContactTotal]] = {}
+        self._totals: dict[str, dict[_Kind, list[Any]]] = {}  # [count, first at, last at]
         self._samples: dict[str, list[DurationSample]] = {}
         # (scope, id) -> day -> kind -> [count, total]; and -> day -> (metric, bucket) -> count
         self._days: dict[tuple[Scope, str], dict[date, dict[_Kind, list[int]]]] = {}
@@ -53,13 +53,17 @@ class AnalyticsIndex:
                     sums[1] += fact.value
 
     def _add_to_contact(self, fact: Fact) -> None:
-        totals = self._totals.setdefault(fact.scope_id, {})
+        totals = self._totals.get(fact.scope_id)
+        if totals is None:
+            totals = self._totals[fact.scope_id] = {}
         total = totals.get(fact.kind)
         at = fact.at
         if total is None:
-            totals[fact.kind] = ContactTotal(1, at, at)
+            totals[fact.kind] = [1, at, at]
         else:
-            totals[fact.kind] = ContactTotal(total.count + 1, min(total.first_at, at), max(total.last_at, at))
+            total[0] += 1
+            total[1] = min(total[1], at)
+            total[2] = max(total[2], at)
         if isinstance(fact.kind, Metric):
             sample = DurationSample(fact.kind, fact.value, ConversationId(fact.conversation_id), at)
             self._samples.setdefault(fact.scope_id, []).append(sample)
@@ -68,7 +72,8 @@ class AnalyticsIndex:
         return list(self._conversations.get(contact_id, ()))
 
     def contact_totals(self, contact_id: ContactId) -> Mapping[_Kind, ContactTotal]:
-        return dict(self._totals.get(contact_id.value, {}))
+        totals = self._totals.get(contact_id.value, {})
+        return {kind: ContactTotal(count, first, last) for kind, (count, first, last) in totals.items()}
 
     def contact_durations(self, contact_id: ContactId) -> Sequence[DurationSample]:
         return tuple(self._samples.get(contact_id.value, ()))

@@ -353,6 +353,12 @@ class MemoryStore:
         if changes.directory is not None:
             emails: set[str] = set()
             user_ids: set[UserId] = set()
+            for user in changes.directory.availability:
+                known = self._users.get(user.id)
+                if known is None or attrs.evolve(known, availability=user.availability) != user:
+                    raise InvalidInput(
+                        f"user {user.id} is not in the directory as given; only availability changes"
+                    )
             for user in changes.directory.users:
                 email = user.email.casefold()
                 taken = user.id in self._users or user.id in user_ids
@@ -450,6 +456,8 @@ class MemoryStore:
             for user in changes.directory.users:
                 self._users[user.id] = user
                 self._user_ids_by_email[user.email.casefold()] = user.id
+            for user in changes.directory.availability:
+                self._users[user.id] = user
             for inbox in changes.directory.inboxes:
                 self._inboxes[inbox.id] = inbox
             if changes.directory.settings is not None:

@@ -62,7 +62,7 @@ from convostate._core.model import (
     Status,
 )
 from convostate._core.status import STATUS_MACHINE
-from convostate._core.validate import aware_datetime, instance_of
+from convostate._core.validate import aware_datetime, frozenset_of, instance_of
 
 INITIAL_STATE: Final[Conversation | None] = None
 """The state before a conversation's first event: it does not exist yet."""
@@ -82,6 +82,13 @@ class DecisionContext:
         kw_only=True,
         validator=instance_of(Inbox, "Inbox.multi_user(InboxId('support'), 'Support')"),
     )
+    unavailable: frozenset[UserId] = attrs.field(
+        default=frozenset(),
+        kw_only=True,
+        validator=frozenset_of(UserId, "UserId('ana')"),
+    )
+    """The conversation's assignees who are away or offline (``User.availability``): the application
+    service reads them from the directory; the core cannot."""
 
 
 def decide(state: Conversation | None, command: Command, context: DecisionContext) -> tuple[Event, ...]:

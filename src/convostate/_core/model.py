@@ -15,6 +15,7 @@ import attrs
 import pendulum
 
 from convostate._core.actors import Actor
+from convostate._core.business_hours import BusinessDuration, BusinessHours
 from convostate._core.errors import InvalidInput
 from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
 from convostate._core.timing import CalendarDuration
@@ -22,6 +23,7 @@ from convostate._core.validate import (
     frozenset_of,
     instance_of,
     non_empty_text,
+    optional_instance_of,
     plain_text,
     tags,
     text,
@@ -54,6 +56,19 @@ class Direction(enum.Enum):
     OUTBOUND = "outbound"
 
 
+class Availability(enum.Enum):
+    """Whether a user is at work, as the host last said (from its presence system, a status menu, a rota).
+
+    A contact who writes back to a closed conversation returns to the former assignees who are
+    ``AVAILABLE``; those ``AWAY`` or ``OFFLINE`` are unassigned first, so that nobody waits on someone who
+    is not there (``AccountSettings.reopen_skips_unavailable`` turns this off).
+    """
+
+    AVAILABLE = "available"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
 class ReadModel(enum.Enum):
     """Whose read state a "mark read" changes.
 
@@ -80,6 +95,11 @@ class User:
     name: str = attrs.field(validator=text)
     email: str = attrs.field(validator=_email)
     role: Role = attrs.field(default=Role.AGENT, validator=instance_of(Role, "Role.AGENT"))
+    availability: Availability = attrs.field(
+        default=Availability.AVAILABLE,
+        validator=instance_of(Availability, "Availability.AWAY"),
+        kw_only=True,
+    )
 
     @property
     def is_admin(self) -> bool:
@@ -95,6 +115,9 @@ def _inbox_members(instance: Inbox, attribute: attrs.Attribute[frozenset[UserId]
         )
 
 
+_CALENDAR_HINT = "BusinessHours('Europe/London', {'mon': '09:00-17:00'})"
+
+
 @attrs.frozen
 class Inbox:
     """Where contacts write. Multi-user inboxes have members who can be assigned; a single-user inbox has
@@ -104,14 +127,28 @@ class Inbox:
     name: str = attrs.field(validator=text)
     kind: InboxKind = attrs.field(validator=instance_of(InboxKind, "InboxKind.MULTI_USER"))
     members: frozenset[UserId] = attrs.field(validator=_inbox_members)
+    business_hours: BusinessHours | None = attrs.field(
+        default=None, validator=optional_instance_of(BusinessHours, _CALENDAR_HINT), kw_only=True
+    )
+    """This inbox's own calendar for business durations (a night desk, another country's team); None
+    uses the account's (``AccountSettings.business_hours``)."""
 
     @classmethod
-    def multi_user(cls, id: InboxId, name: str, members: frozenset[UserId] = frozenset()) -> Inbox:
-        return cls(id, name, InboxKind.MULTI_USER, members)
+    def multi_user(
+        cls,
+        id: InboxId,
+        name: str,
+        members: frozenset[UserId] = frozenset(),
+        *,
+        business_hours: BusinessHours | None = None,
+    ) -> Inbox:
+        return cls(id, name, InboxKind.MULTI_USER, members, business_hours=business_hours)
 
     @classmethod
-    def single_user(cls, id: InboxId, name: str, owner: UserId) -> Inbox:
-        return cls(id, name, InboxKind.SINGLE_USER, frozenset({owner}))
+    def single_user(
+        cls, id: InboxId, name: str, owner: UserId, *, business_hours: BusinessHours | None = None
+    ) -> Inbox:
+        return cls(id, name, InboxKind.SINGLE_USER, frozenset({owner}), business_hours=business_hours)
 
     @property
     def is_single_user(self) -> bool:
@@ -169,16 +206,24 @@ def _optional_region(_instance: object, attribute: attrs.Attribute[str | None], 
         )
 
 
+def _window(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, CalendarDuration | BusinessDuration):
+        raise InvalidInput(
+            f"{attribute.name} must be a CalendarDuration or a BusinessDuration (e.g. "
+            f"CalendarDuration(weeks=1), CalendarDuration.parse('P1W') or BusinessDuration(hours=24)), "
+            f"got {type(value).__name__} {value!r}"
+        )
+
+
 @attrs.frozen
 class AccountSettings:
     """Per-account choices. Defaults are the seed product's: a one-week window in UTC, shared read state,
-    exports on."""
+    exports on, no business hours; a reopen skips only the assignees the host said are away or offline
+    (everyone is available until it says otherwise)."""
 
     timezone: str = attrs.field(default="UTC", validator=_timezone, kw_only=True)
-    reopen_window: CalendarDuration = attrs.field(
-        factory=lambda: CalendarDuration(weeks=1),
-        validator=instance_of(CalendarDuration, "CalendarDuration(weeks=1) or CalendarDuration.parse('P1W')"),
-        kw_only=True,
+    reopen_window: CalendarDuration | BusinessDuration = attrs.field(
+        factory=lambda: CalendarDuration(weeks=1), validator=_window, kw_only=True
     )
     read_model: ReadModel = attrs.field(
         default=ReadModel.SHARED, validator=instance_of(ReadModel, "ReadModel.SHARED"), kw_only=True
@@ -187,6 +232,49 @@ class AccountSettings:
     phone_region: str | None = attrs.field(default=None, validator=_optional_region, kw_only=True)
     """Where a phone number written without a country code is from (ISO 3166 alpha-2, ``"US"``), for
     normalising contacts' numbers to E.164; None accepts only numbers with their ``+`` country code."""
+    business_hours: BusinessHours | None = attrs.field(
+        default=None, validator=optional_instance_of(BusinessHours, _CALENDAR_HINT), kw_only=True
+    )
+    """The account's calendar, which business durations (a reopen window or a rule's delay such as
+    ``business:PT24H``) count on; an inbox may have its own."""
+    reopen_skips_unavailable: bool = attrs.field(
+        default=True, validator=instance_of(bool, "True"), kw_only=True
+    )
+    """When the contact writes back within the window, the conversation returns only to its former assignees
+    who are available (unassigning the ones away or offline). False keeps the seed's behaviour: it returns
+    to all of them."""
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.reopen_window, BusinessDuration) and self.business_hours is None:
+            raise InvalidInput(
+                f"the reopen window {self.reopen_window} counts business time, but the account has no "
+                f"business hours; set business_hours too (e.g. {_CALENDAR_HINT}) or use a calendar "
+                "duration such as CalendarDuration(weeks=1)"
+            )
+
+    def end_of(
+        self,
+        duration: CalendarDuration | BusinessDuration,
+        start: pendulum.DateTime,
+        *,
+        inbox: Inbox | None = None,
+    ) -> pendulum.DateTime:
+        """The instant (in UTC) ``duration`` after ``start``: a calendar duration on the account's wall
+        clock, a business duration on the inbox's calendar, else the account's.
+
+        Raises:
+            InvalidInput: a business duration where neither the inbox nor the account has business hours.
+        """
+        if isinstance(duration, CalendarDuration):
+            return duration.end(start, self.timezone)
+        calendar = (inbox.business_hours if inbox is not None else None) or self.business_hours
+        if calendar is None:
+            raise InvalidInput(
+                f"{duration} counts business time, but neither the account nor the inbox"
+                f"{f' {inbox.id}' if inbox is not None else ''} has business hours; set "
+                "AccountSettings.business_hours (or the inbox's), or use a calendar duration such as 'PT24H'"
+            )
+        return duration.end(start, calendar)
 
 
 @attrs.frozen

@@ -50,11 +50,15 @@ class RotationTurns:
 
 @attrs.frozen
 class DirectoryChange:
-    """Users added, inboxes saved (new or changed) and new settings, all under one directory version."""
+    """Users added, inboxes saved (new or changed), new settings and users whose availability changed, all
+    under one directory version."""
 
     users: tuple[User, ...] = ()
     inboxes: tuple[Inbox, ...] = ()
     settings: AccountSettings | None = None
+    availability: tuple[User, ...] = ()
+    """Users already in the directory, saved again with a new ``availability``: the same id and email (a
+    store refuses any other change, and an unknown id, with InvalidInput)."""
 
 
 @attrs.frozen

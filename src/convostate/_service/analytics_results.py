@@ -45,6 +45,12 @@ class Figures:
     reopen_first_response: DurationStats = NO_DURATIONS
     reply: DurationStats = NO_DURATIONS
     resolution: DurationStats = NO_DURATIONS
+    first_response_business: DurationStats = NO_DURATIONS
+    """The same four durations in business time (on the inbox's business hours, else the account's),
+    counted only for what was measured while a calendar was set."""
+    reopen_first_response_business: DurationStats = NO_DURATIONS
+    reply_business: DurationStats = NO_DURATIONS
+    resolution_business: DurationStats = NO_DURATIONS
 
     @property
     def response_rate(self) -> float | None:
@@ -68,6 +74,10 @@ class Figures:
             reopen_first_response=durations.get(Metric.REOPEN_FIRST_RESPONSE, NO_DURATIONS),
             reply=durations.get(Metric.REPLY, NO_DURATIONS),
             resolution=durations.get(Metric.RESOLUTION, NO_DURATIONS),
+            first_response_business=durations.get(Metric.FIRST_RESPONSE_BUSINESS, NO_DURATIONS),
+            reopen_first_response_business=durations.get(Metric.REOPEN_FIRST_RESPONSE_BUSINESS, NO_DURATIONS),
+            reply_business=durations.get(Metric.REPLY_BUSINESS, NO_DURATIONS),
+            resolution_business=durations.get(Metric.RESOLUTION_BUSINESS, NO_DURATIONS),
         )
 
 

@@ -37,7 +37,7 @@ from convostate._core.errors import (
     UnknownUser,
 )
 from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
-from convostate._core.model import AccountSettings, Conversation, Inbox
+from convostate._core.model import AccountSettings, Availability, Conversation, Inbox
 from convostate._core.rules.authority import could_issue
 from convostate._core.validate import aware_datetime, check_type, non_empty_text
 from convostate._ports.changes import (
@@ -230,11 +230,22 @@ class ConversationService:
             inbox, contact_id = self._access.inbox(command.inbox_id), command.contact_id
         else:
             raise UnknownConversation(f"no conversation {command.conversation_id} in this account")
-        return Loaded(state, inbox, self._store.settings(), self._store.contact(contact_id)), command
+        contact = self._store.contact(contact_id)
+        return Loaded(state, inbox, self._store.settings(), contact, self._unavailable(state)), command
 
     def loaded(self, state: Conversation, inbox: Inbox, settings: AccountSettings) -> Loaded:
         """What deciding on a started conversation needs besides it: its inbox, the settings, its contact."""
-        return Loaded(state, inbox, settings, self._store.contact(state.contact_id))
+        return Loaded(state, inbox, settings, self._store.contact(state.contact_id), self._unavailable(state))
+
+    def _unavailable(self, state: Conversation | None) -> frozenset[UserId]:
+        """The assignees who are away or offline: one directory read per assignee, and none for a
+        conversation nobody is assigned to (most new ones)."""
+        if state is None or not state.assignees:
+            return frozenset()
+        users = (self._store.user(user_id) for user_id in state.assignees)
+        return frozenset(
+            user.id for user in users if user is not None and user.availability is not Availability.AVAILABLE
+        )
 
     def turns(self) -> Turns:
         """The round-robin rules' counts as stored now, for one decision to take turns from. Without

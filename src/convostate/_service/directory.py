@@ -12,10 +12,11 @@ from typing import Any
 
 import attrs
 
+from convostate._core.business_hours import BusinessHours
 from convostate._core.errors import InvalidInput, PermissionDenied
 from convostate._core.ids import ContactId, InboxId, UserId
-from convostate._core.model import AccountSettings, Contact, Inbox, Role, User
-from convostate._core.validate import frozenset_from
+from convostate._core.model import AccountSettings, Availability, Contact, Inbox, Role, User
+from convostate._core.validate import check_type, frozenset_from
 from convostate._ports.changes import ChangeSet, DirectoryChange
 from convostate._ports.roles import IdGenerator, Store
 from convostate._service.access import Access
@@ -62,7 +63,25 @@ class DirectoryService:
 
         return self._work.run(attempt, "the account's users")
 
-    def add_inbox(self, name: str, *, members: Iterable[UserId] = (), by: UserId) -> Inbox:
+    def set_availability(self, user_id: UserId, availability: Availability) -> User:
+        check_type("availability", availability, Availability, "Availability.AWAY")
+
+        def attempt() -> tuple[ChangeSet, User]:
+            version = self._store.directory_version()
+            user = attrs.evolve(self._access.user(user_id), availability=availability)
+            change = DirectoryChange(availability=(user,))
+            return ChangeSet(directory_version=version, directory=change), user
+
+        return self._work.run(attempt, f"user {user_id}")
+
+    def add_inbox(
+        self,
+        name: str,
+        *,
+        members: Iterable[UserId] = (),
+        by: UserId,
+        business_hours: BusinessHours | None = None,
+    ) -> Inbox:
         inbox_id = InboxId(self._ids.new_id("inbox"))
         member_ids = frozenset_from("members", members, "[UserId('user-1')]")
 
@@ -71,20 +90,35 @@ class DirectoryService:
             self._access.admin(by)
             for member in member_ids:
                 self._access.user(member)
-            return self._save(version, Inbox.multi_user(inbox_id, name, member_ids))
+            inbox = Inbox.multi_user(inbox_id, name, member_ids, business_hours=business_hours)
+            return self._save(version, inbox)
 
         return self._work.run(attempt, "the account's inboxes")
 
-    def add_single_user_inbox(self, name: str, *, owner: UserId, by: UserId) -> Inbox:
+    def add_single_user_inbox(
+        self, name: str, *, owner: UserId, by: UserId, business_hours: BusinessHours | None = None
+    ) -> Inbox:
         inbox_id = InboxId(self._ids.new_id("inbox"))
 
         def attempt() -> tuple[ChangeSet, Inbox]:
             version = self._store.directory_version()
             self._access.admin(by)
             self._access.user(owner)
-            return self._save(version, Inbox.single_user(inbox_id, name, owner))
+            inbox = Inbox.single_user(inbox_id, name, owner, business_hours=business_hours)
+            return self._save(version, inbox)
 
         return self._work.run(attempt, "the account's inboxes")
+
+    def set_business_hours(
+        self, inbox_id: InboxId, business_hours: BusinessHours | None, *, by: UserId
+    ) -> Inbox:
+        def attempt() -> tuple[ChangeSet, Inbox]:
+            version = self._store.directory_version()
+            self._access.admin(by)
+            inbox = self._access.inbox(inbox_id)
+            return self._save(version, attrs.evolve(inbox, business_hours=business_hours))
+
+        return self._work.run(attempt, f"inbox {inbox_id}")
 
     def add_member(self, inbox_id: InboxId, user_id: UserId, *, by: UserId) -> Inbox:
         def attempt() -> tuple[ChangeSet, Inbox]:

@@ -18,7 +18,7 @@ import pendulum
 from convostate._core.analytics.facts import observe
 from convostate._core.commands import Command
 from convostate._core.decider import DecisionContext
-from convostate._core.ids import RuleId
+from convostate._core.ids import RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox
 from convostate._core.rules.engine import (
     Handled,
@@ -37,12 +37,15 @@ from convostate._service.results import Outcome
 
 class Loaded(NamedTuple):
     """What a conversation action reads before it decides: the conversation (None before its first
-    message), its inbox, the account's settings and the conversation's contact."""
+    message), its inbox, the account's settings, the conversation's contact and which of its assignees
+    are not available."""
 
     state: Conversation | None
     inbox: Inbox
     settings: AccountSettings
     contact: Contact | None
+    unavailable: frozenset[UserId] = frozenset()
+    """The conversation's assignees who are away or offline."""
 
 
 @attrs.frozen
@@ -70,7 +73,7 @@ class Pipeline:
         chain: tuple[RuleId, ...] = (),
     ) -> tuple[Outcome, list[ConversationChange]]:
         """Decide ``command`` and everything its rules do: the outcome and the conversations' changes."""
-        context = DecisionContext(now, loaded.settings, inbox=loaded.inbox)
+        context = DecisionContext(now, loaded.settings, inbox=loaded.inbox, unavailable=loaded.unavailable)
         handled = handle(
             loaded.state,
             command,
@@ -95,7 +98,12 @@ class Pipeline:
         when the rule no longer applies, which also ends the claim on them."""
         state = loaded.state
         assert state is not None
-        context = DecisionContext(max(timer.due_at, state.updated_at), loaded.settings, inbox=loaded.inbox)
+        context = DecisionContext(
+            max(timer.due_at, state.updated_at),
+            loaded.settings,
+            inbox=loaded.inbox,
+            unavailable=loaded.unavailable,
+        )
         handled = fire_timer(
             state,
             timer,
@@ -126,7 +134,13 @@ class Pipeline:
                 state.version if state is not None else 0,
                 timers(new_state, self.rules, context, contact=loaded.contact),
                 tab_changes(state, new_state, loaded.inbox),
-                observe(state, handled.events, loaded.settings.timezone, owner=loaded.inbox.owner),
+                observe(
+                    state,
+                    handled.events,
+                    loaded.settings.timezone,
+                    owner=loaded.inbox.owner,
+                    calendar=loaded.inbox.business_hours or loaded.settings.business_hours,
+                ),
             )
         ]
         follow_ups: list[Outcome] = []

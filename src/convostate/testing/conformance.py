@@ -65,6 +65,7 @@ import pytest
 from convostate import (
     AccountSettings,
     Actor,
+    Availability,
     CalendarDuration,
     ConcurrencyConflict,
     Contact,
@@ -988,6 +989,25 @@ class DirectoryConformance(_Suite):
         )
         _directory(store, settings=settings)
         assert store.settings() == settings
+
+    def test_a_users_availability_is_saved_and_nothing_else_may_change(self, store: Store) -> None:
+        _directory(store, users=_USERS[:2])
+        away = attrs.evolve(_USERS[1], availability=Availability.AWAY)
+        change = DirectoryChange(availability=(away,))
+        store.commit(ChangeSet(directory_version=store.directory_version(), directory=change))
+        assert store.user(away.id) == away
+        assert store.user_by_email(away.email) == away
+        assert list(store.users()) == [_USERS[0], away]
+        renamed = attrs.evolve(_USERS[0], name="Ana Other", availability=Availability.AWAY)
+        stranger = attrs.evolve(_USERS[2], availability=Availability.AWAY)
+        for refused in (renamed, stranger):
+            version = store.directory_version()
+            with pytest.raises(InvalidInput):
+                store.commit(
+                    ChangeSet(directory_version=version, directory=DirectoryChange(availability=(refused,)))
+                )
+            assert store.directory_version() == version
+        assert list(store.users()) == [_USERS[0], away]
 
     # ------------------------------------------------------------ the directory version
 

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 from convostate._adapters.sql import dialects
@@ -22,9 +23,10 @@ from convostate._adapters.sql.analytics import AnalyticsWrites, FactSums
 from convostate._adapters.sql.contacts import NewContacts
 from convostate._adapters.sql.queries import Queries
 from convostate._adapters.sql.tables import Tables
-from convostate._adapters.sql.values import encode, micros
+from convostate._adapters.sql.values import decode, encode, micros
 from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownInbox
 from convostate._core.ids import InboxId
+from convostate._core.model import User
 from convostate._core.tab_changes import NO_TAB_CHANGES, RowKey, RowPlace
 from convostate._ports.changes import ChangeSet, ConversationChange
 from convostate._ports.roles import DuplicateDelivery
@@ -144,6 +146,22 @@ class Commit:
                     }
                     for n, user in enumerate(changes.directory.users)
                 ],
+            )
+        for user in changes.directory.availability:
+            stored = connection.execute(
+                sa.select(t.users.c.payload).where(
+                    t.users.c.account == account, t.users.c.id == user.id.value
+                )
+            ).scalar_one_or_none()
+            known = None if stored is None else decode(stored, User)
+            if known is None or attrs.evolve(known, availability=user.availability) != user:
+                raise InvalidInput(
+                    f"user {user.id} is not in the directory as given; only availability changes"
+                )
+            connection.execute(
+                t.users.update()
+                .where(t.users.c.account == account, t.users.c.id == user.id.value)
+                .values(payload=encode(user))
             )
         if changes.directory.inboxes:
             upsert = dialects.insert(connection.dialect, t.inboxes)

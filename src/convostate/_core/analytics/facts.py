@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pendulum
 
+from convostate._core.business_hours import BusinessHours, business_time_between
 from convostate._core.decider import ANSWER_WINDOW, evolve
 from convostate._core.errors import InvalidInput
 from convostate._core.events import (
@@ -65,6 +66,25 @@ class Metric(enum.Enum):
     """From the oldest inbound message no user has answered to the reply that answers it."""
     RESOLUTION = "resolution"
     """From its start, or its last reopen, to its close."""
+    FIRST_RESPONSE_BUSINESS = "first_response_business"
+    """The same durations in business time: the working time between the same two instants, on the
+    inbox's business hours, else the account's (measured only where there are some)."""
+    REOPEN_FIRST_RESPONSE_BUSINESS = "reopen_first_response_business"
+    REPLY_BUSINESS = "reply_business"
+    RESOLUTION_BUSINESS = "resolution_business"
+
+    @property
+    def in_business_time(self) -> Metric:
+        """The business-time twin of a calendar-time metric."""
+        return _BUSINESS[self]
+
+
+_BUSINESS: Final = {
+    Metric.FIRST_RESPONSE: Metric.FIRST_RESPONSE_BUSINESS,
+    Metric.REOPEN_FIRST_RESPONSE: Metric.REOPEN_FIRST_RESPONSE_BUSINESS,
+    Metric.REPLY: Metric.REPLY_BUSINESS,
+    Metric.RESOLUTION: Metric.RESOLUTION_BUSINESS,
+}
 
 
 class Scope(enum.Enum):
@@ -130,15 +150,33 @@ def _micros(elapsed: timedelta) -> int:
 class _Facts:
     """Collects the facts of one conversation's change."""
 
-    def __init__(self, conversation: str, contact: str, inbox: str, zone: ZoneInfo) -> None:
+    def __init__(
+        self, conversation: str, contact: str, inbox: str, zone: ZoneInfo, calendar: BusinessHours | None
+    ) -> None:
         self.facts: list[Fact] = []
         self._conversation = conversation
         self._contact = contact
         self._inbox = inbox
         self._zone = zone
+        self._calendar = calendar
+        self._last_at: datetime | None = None
+        self._last_day = _EPOCH.date()
+
+    def measure(
+        self, metric: Metric, start: pendulum.DateTime, at: pendulum.DateTime, users: Iterable[str]
+    ) -> None:
+        """A duration from ``start`` to ``at``, in calendar time and, with a calendar, in business time."""
+        self.add(metric, _micros(_since(at, start)), at, users)
+        if self._calendar is not None:
+            worked = business_time_between(self._calendar, start, at)
+            self.add(metric.in_business_time, _micros(worked), at, users)
 
     def add(self, kind: Count | Metric, value: int, at: pendulum.DateTime, users: Iterable[str] = ()) -> None:
-        day = local_day(at, self._zone)
+        if at is self._last_at:  # an event's facts share its instant
+            day = self._last_day
+        else:
+            day = self._last_day = local_day(at, self._zone)
+            self._last_at = at
         conversation, append = self._conversation, self.facts.append
         append(Fact(Scope.CONTACT, self._contact, kind, value, at, day, conversation))
         append(Fact(Scope.INBOX, self._inbox, kind, value, at, day, conversation))
@@ -156,11 +194,13 @@ def observe(
     time_zone: str,
     *,
     owner: UserId | None = None,
+    calendar: BusinessHours | None = None,
 ) -> tuple[Fact, ...]:
     """The facts of ``events`` applied to ``before`` (None for a new conversation), dated in ``time_zone``.
 
     ``owner`` is the owner of a single-user inbox (``Inbox.owner``): the participant of each of its
-    conversations, who closes and reopens count for as assignees do in other inboxes.
+    conversations, who closes and reopens count for as assignees do in other inboxes. ``calendar`` is the
+    business hours durations are also measured on (the inbox's, else the account's; None: none).
 
     Each event is judged on the state just before it, which ``evolve`` keeps the measuring instants in
     (``awaiting_reply_since`` and the rest), so this costs the events, not the conversation's history; a
@@ -176,7 +216,7 @@ def observe(
         event = events[index]
         if type(event) in _COUNTED:
             if collected is None:
-                collected = _collector(state, event, _zone(time_zone))
+                collected = _collector(state, event, _zone(time_zone), calendar)
             _observe(state, event, collected, owners)
         if index < last:
             state = evolve(state, event)
@@ -184,12 +224,14 @@ def observe(
     return tuple(collected.facts)
 
 
-def _collector(state: Conversation | None, event: Event, zone: ZoneInfo) -> _Facts:
+def _collector(
+    state: Conversation | None, event: Event, zone: ZoneInfo, calendar: BusinessHours | None
+) -> _Facts:
     if state is not None:
-        return _Facts(state.id.value, state.contact_id.value, state.inbox_id.value, zone)
+        return _Facts(state.id.value, state.contact_id.value, state.inbox_id.value, zone, calendar)
     if not isinstance(event, ConversationStarted):
         raise InvalidInput(f"a new conversation starts with ConversationStarted, not {type(event).__name__}")
-    return _Facts(event.conversation_id.value, event.contact_id.value, event.inbox_id.value, zone)
+    return _Facts(event.conversation_id.value, event.contact_id.value, event.inbox_id.value, zone, calendar)
 
 
 def _observe(before: Conversation | None, event: Event, facts: _Facts, owners: tuple[str, ...]) -> None:
@@ -213,14 +255,14 @@ def _observe(before: Conversation | None, event: Event, facts: _Facts, owners: t
         if by is not None:
             if before.awaiting_first_reply_since is not None:
                 metric = Metric.FIRST_RESPONSE if before.closes == 0 else Metric.REOPEN_FIRST_RESPONSE
-                facts.add(metric, _micros(_since(at, before.awaiting_first_reply_since)), at, users)
+                facts.measure(metric, before.awaiting_first_reply_since, at, users)
             if before.awaiting_reply_since is not None:
-                facts.add(Metric.REPLY, _micros(_since(at, before.awaiting_reply_since)), at, users)
+                facts.measure(Metric.REPLY, before.awaiting_reply_since, at, users)
     elif isinstance(event, Closed):
         assignees = sorted(user.value for user in event.assignees) or owners
         facts.add(Count.CLOSED, 1, at, assignees)
         opened_at = before.opened_at or before.started_at
-        facts.add(Metric.RESOLUTION, _micros(_since(at, opened_at)), at, assignees)
+        facts.measure(Metric.RESOLUTION, opened_at, at, assignees)
     elif isinstance(event, Reopened):
         if event.reason is ReopenReason.BY_USER:
             by = event.actor.user_id

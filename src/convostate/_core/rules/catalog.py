@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from convostate._core.business_hours import BUSINESS_PREFIX
 from convostate._core.rules.model import (
     EVENT_TYPES,
     LARGEST_NUMBER,
@@ -49,7 +50,8 @@ def vocabulary() -> dict[str, Any]:
             "event": sorted(EVENT_TYPES),
             "after": {
                 "fields": list(TIME_FIELDS),
-                "delay": f"an ISO 8601 duration such as P1D, or {REOPEN_WINDOW}",
+                "delay": f"an ISO 8601 duration such as P1D, business time such as {BUSINESS_PREFIX}PT24H, "
+                f"or {REOPEN_WINDOW}",
             },
         },
         "actions": [
@@ -63,7 +65,9 @@ def vocabulary() -> dict[str, Any]:
             }
             for spec in ACTIONS.values()
         ],
-        "durations": f"ISO 8601 (P1W, P2D, PT48H), or {REOPEN_WINDOW!r} for the account's reopen window",
+        "durations": f"ISO 8601 (P1W, P2D, PT48H); {BUSINESS_PREFIX!r} and ISO 8601 hours, minutes and "
+        f"seconds for working time on the business hours ({BUSINESS_PREFIX}PT24H); or {REOPEN_WINDOW!r} "
+        "for the account's reopen window",
         # What a document may hold (docs/errors.md, "Limits"), so that an editor can say so before saving.
         "limits": {
             "document_characters": MAX_DOCUMENT_LENGTH,

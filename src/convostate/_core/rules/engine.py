@@ -20,6 +20,7 @@ import attrs
 import pendulum
 
 from convostate._core.actors import Actor
+from convostate._core.business_hours import BusinessDuration
 from convostate._core.commands import (
     Assign,
     Close,
@@ -227,7 +228,7 @@ def timers(
         start = getattr(state, trigger.field)
         if start is None:
             continue
-        due_at = _window(trigger.delay, context).end(start, context.settings.timezone)
+        due_at = _end(_window(trigger.delay, context), start, context)
         at_due = attrs.evolve(context, now=due_at)
         if evaluate(rule.conditions, Subject(state, None, contact), at_due):
             found.append(Timer(rule.id, due_at))
@@ -302,7 +303,7 @@ def _compile(tree: ConditionTree) -> _Test:
                 actual = read(subject)
                 if actual is None:
                     return False
-                ends_at = _window(expected, context).end(actual, context.settings.timezone)
+                ends_at = _end(_window(expected, context), actual, context)
                 return (context.now >= ends_at) is older
 
             return in_time
@@ -358,7 +359,9 @@ def _compare(condition: Condition, actual: Any, context: DecisionContext) -> tup
         shown = f"{expected} ({window})" if expected == REOPEN_WINDOW else str(window)
         if actual is None:
             return False, shown
-        ends_at = window.end(actual, context.settings.timezone)
+        ends_at = _end(window, actual, context)
+        if isinstance(window, BusinessDuration):  # the instant: hard to work out by hand
+            shown = f"{shown} (business time: ends {_show(ends_at, context)})"
         return (context.now >= ends_at) if op == "older_than" else (context.now < ends_at), shown
     shown = "" if expected is None else _show(expected, context)
     return _OPERATIONS[op](actual, expected), shown
@@ -388,9 +391,18 @@ _OPERATIONS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _window(duration: Duration, context: DecisionContext) -> CalendarDuration:
-    # A Duration that is not a CalendarDuration is REOPEN_WINDOW: model._duration admits no other text.
-    return duration if isinstance(duration, CalendarDuration) else context.settings.reopen_window
+def _window(duration: Duration, context: DecisionContext) -> CalendarDuration | BusinessDuration:
+    # A Duration that is text is REOPEN_WINDOW: model._duration admits no other text.
+    return context.settings.reopen_window if isinstance(duration, str) else duration
+
+
+def _end(
+    duration: CalendarDuration | BusinessDuration, start: pendulum.DateTime, context: DecisionContext
+) -> pendulum.DateTime:
+    """Calendar time on the account's wall clock; business time on the inbox's calendar, else the
+    account's (an InvalidInput when there is none: the rule cannot be honoured, and saying so beats
+    firing at a guess)."""
+    return context.settings.end_of(duration, start, inbox=context.inbox)
 
 
 def _show(value: Any, context: DecisionContext) -> str:
@@ -474,6 +486,9 @@ def _commands(action: Action, state: Conversation, actor: Actor, context: Decisi
     if kind is ActionKind.ASSIGN:
         return [Assign(cid, UserId(user), actor)]
     if kind is ActionKind.UNASSIGN:
+        if user == "unavailable":  # nobody, when the account keeps the seed's behaviour
+            away = context.unavailable if context.settings.reopen_skips_unavailable else frozenset()
+            return [Unassign(cid, each, actor) for each in assignees if each in away]
         return [Unassign(cid, each, actor) for each in (assignees if user == "all" else [UserId(user)])]
     if kind is ActionKind.CLOSE:
         return [Close(cid, actor)]
@@ -491,7 +506,7 @@ def _commands(action: Action, state: Conversation, actor: Actor, context: Decisi
         return [mark]
     if kind is ActionKind.SNOOZE:
         assert action.duration is not None
-        until = _window(action.duration, context).end(context.now, context.settings.timezone)
+        until = _end(_window(action.duration, context), context.now, context)
         return [Snooze(cid, until, actor)]
     if kind is ActionKind.UNSNOOZE:
         return [Unsnooze(cid, actor)]

@@ -15,6 +15,7 @@ from typing import Any, Final, TypeAlias
 import attrs
 
 from convostate._core import events as event_types
+from convostate._core.business_hours import BUSINESS_PREFIX, BusinessDuration
 from convostate._core.errors import InvalidInput
 from convostate._core.ids import RuleId
 from convostate._core.rules.vocabulary import (
@@ -154,23 +155,29 @@ EVENT_TYPES: dict[str, type[Any]] = {
     )
 }
 
-Duration: TypeAlias = CalendarDuration | str
-"""A CalendarDuration, or the string ``"reopen_window"`` for the account's setting."""
+Duration: TypeAlias = CalendarDuration | BusinessDuration | str
+"""A CalendarDuration, a BusinessDuration (``business:PT24H``: working time on the inbox's or the
+account's business hours), or the string ``"reopen_window"`` for the account's setting."""
 
 
 def _duration(owner: str, field: str, value: object) -> Duration:
-    if isinstance(value, CalendarDuration):
+    if isinstance(value, CalendarDuration | BusinessDuration):
         return value
     if isinstance(value, str):
         if value == REOPEN_WINDOW:
             return REOPEN_WINDOW
         if len(value) <= _LONGEST_DURATION_TEXT:
             try:
+                if value.startswith(BUSINESS_PREFIX):
+                    return BusinessDuration.parse(value)
                 return CalendarDuration.parse(value)
             except InvalidInput as error:
                 raise refused(owner, field, str(error)) from None
     raise refused(
-        owner, field, f"expected a duration such as 'P1D', 'PT24H' or '{REOPEN_WINDOW}', got {shown(value)}"
+        owner,
+        field,
+        f"expected a duration such as 'P1D', 'PT24H', '{BUSINESS_PREFIX}PT24H' (business time) or "
+        f"'{REOPEN_WINDOW}', got {shown(value)}",
     )
 
 

@@ -268,9 +268,9 @@ ACTIONS: dict[ActionKind, ActionSpec] = {
         ),
         ActionSpec(
             ActionKind.UNASSIGN,
-            (("user", ValueType.USER, _USER_OR.format("'all'")),),
+            (("user", ValueType.USER, _USER_OR.format("'all', or 'unavailable'")),),
             frozenset({"assignees", "assignee_count"}),
-            "unassign one user, or all",
+            "unassign one user, all, or those away or offline",
         ),
         ActionSpec(
             ActionKind.ASSIGN_ROUND_ROBIN,
