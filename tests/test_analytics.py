@@ -69,6 +69,7 @@ def minutes(count: float) -> timedelta:
 def test_a_three_conversation_history_matches_counts_made_by_hand() -> None:
     account = Desk()
     desk = account.desk
+    line = desk.add_single_user_inbox("Cy's line", owner=account.cy, by=account.ana).id
     # 1. Support, Monday: Maria writes at 9:00 and 9:04; Bo, assigned, answers at 9:20; she writes at 9:30,
     #    Bo answers at 9:40 and closes at 10:00.
     first = account.writes("My order is late")
@@ -86,41 +87,52 @@ def test_a_three_conversation_history_matches_counts_made_by_hand() -> None:
     # 2. Sales, Monday 11:00: nobody answers; still open and waiting.
     account.later(hours=1)
     second = account.writes("Do you sell gift cards?", inbox=account.sales)
-    # 3. Support again, Tuesday 10:00 (within the week): reopens to Bo, who answers at 10:45 and closes at
-    #    11:00; Maria writes Friday 12:00 (the window has not ended): back to Bo, unanswered.
+    # Support again, Tuesday 10:00 (within the week): reopens to Bo, who answers at 10:45 and closes at 11:00.
     account.later(hours=23)
     account.writes("It has not arrived")
     account.later(minutes=45)
     desk.reply(first, "Resent", by=account.bo)
     account.later(minutes=15)
     desk.close(first, by=account.bo)
-    account.later(days=3, hours=1)
+    # 3. Cy's line, Tuesday 12:00: Cy answers at 12:03 and closes at 12:10.
+    account.later(hours=1)
+    third = account.writes("Are you open on Sunday?", inbox=line)
+    account.later(minutes=3)
+    desk.reply(third, "From 10 to 4", by=account.cy)
+    account.later(minutes=7)
+    desk.close(third, by=account.cy)
+    # Support once more, Friday 12:00 (the window has not ended): back to Bo, unanswered.
+    account.later(days=2, hours=23, minutes=50)
     account.writes("Still nothing")
 
     info = desk.contact_info(account.maria, by=account.ana)
 
     assert info.figures == Figures(
-        conversations=2,
-        messages_in=6,  # 9:00, 9:04, 9:30, Sales 11:00, Tue 10:00, Fri 12:00
-        messages_out=3,  # 9:20, 9:40, Tue 10:45
-        closed=2,
+        conversations=3,
+        messages_in=7,  # 9:00, 9:04, 9:30, Sales 11:00, Tue 10:00, line Tue 12:00, Fri 12:00
+        messages_out=4,  # 9:20, 9:40, Tue 10:45, line Tue 12:03
+        closed=3,  # Support twice, the line once
         reopens=Reopens(to_assignees=2, to_unassigned=0, by_user=0),
-        outbound_answered=1,  # 9:20 answered at 9:30; 9:40 answered Tuesday (> 24 h); 10:45 not by Friday
-        first_response=DurationStats(1, minutes(20), minutes(20), minutes(20)),  # 9:00 -> 9:20
+        outbound_answered=1,  # 9:20 at 9:30; 9:40 on Tuesday (> 24 h); 10:45 and 12:03 never
+        first_response=DurationStats(2, minutes(11.5), minutes(3), minutes(20)),  # 9:00 -> 9:20; line 3 min
         reopen_first_response=DurationStats(1, minutes(45), minutes(45), minutes(45)),  # Tue 10:00 -> 10:45
-        reply=DurationStats(3, minutes(25), minutes(20), minutes(45)),  # 20 (9:00), 10 (9:30), 45 (Tue)
-        resolution=DurationStats(2, minutes(60), minutes(60), minutes(60)),  # 9:00-10:00, Tue 10:00-11:00
+        reply=DurationStats(4, minutes(19.5), minutes(10), minutes(45)),  # 20, 10, 45, 3
+        resolution=DurationStats(
+            3, minutes(43) + timedelta(seconds=20), minutes(60), minutes(60)
+        ),  # 60, 60, 10
     )
-    assert info.figures.response_rate == pytest.approx(1 / 3)
-    assert (info.open, info.closed) == (2, 0)  # Support reopened on Friday, Sales never closed
+    assert info.figures.response_rate == 1 / 4
+    assert (info.open, info.closed) == (2, 1)  # Support reopened on Friday, Sales never closed
     assert info.first_contact_at == MONDAY
     assert info.last_contact_at == info.last_inbound_at == MONDAY.add(days=4, hours=3)
-    assert info.last_outbound_at == MONDAY.add(days=1, hours=1, minutes=45)
+    assert info.last_outbound_at == MONDAY.add(days=1, hours=3, minutes=3)
     assert info.waiting_since == MONDAY.add(hours=2)  # the Sales question, older than Friday's message
     assert [(c.id, c.inbox_id) for c in info.conversations] == [
         (first, account.support),
         (second, account.sales),
+        (third, line),
     ]
+    assert [c.id for c in desk.contact_info(account.maria, by=account.cy).conversations] == [first, third]
 
 
 # ------------------------------------------------------------------ the counts

@@ -106,6 +106,10 @@ class Fact(NamedTuple):
     conversation_id: str
 
 
+_new: Final = tuple.__new__
+"""Facts are made in C, as the named tuple's own ``__new__`` would in Python: some are made per action."""
+_CONTACT, _INBOX, _USER = Scope.CONTACT, Scope.INBOX, Scope.USER
+
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL: Final = _EPOCH.date().toordinal()
 _since: Final = datetime.__sub__
@@ -178,10 +182,10 @@ class _Facts:
             day = self._last_day = local_day(at, self._zone)
             self._last_at = at
         conversation, append = self._conversation, self.facts.append
-        append(Fact(Scope.CONTACT, self._contact, kind, value, at, day, conversation))
-        append(Fact(Scope.INBOX, self._inbox, kind, value, at, day, conversation))
+        append(_new(Fact, (_CONTACT, self._contact, kind, value, at, day, conversation)))
+        append(_new(Fact, (_INBOX, self._inbox, kind, value, at, day, conversation)))
         for user in users:
-            append(Fact(Scope.USER, user, kind, value, at, day, conversation))
+            append(_new(Fact, (_USER, user, kind, value, at, day, conversation)))
 
 
 _COUNTED: Final = frozenset({ConversationStarted, MessageReceived, MessageSent, Closed, Reopened})
