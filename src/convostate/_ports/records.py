@@ -136,7 +136,7 @@ class DailyTotal(NamedTuple):
     scope_id: str
     day: date
     kind: Count | Metric
-    count: int
+    count: int  # type: ignore[assignment]  # the field, over tuple's count(): what every record calls it
     total: int
 
 
@@ -148,5 +148,5 @@ class DailyBucket(NamedTuple):
     day: date
     metric: Metric
     bucket: int
-    count: int
+    count: int  # type: ignore[assignment]  # as in DailyTotal
     total: int

@@ -8,6 +8,7 @@ core stays light and a texting provider already hands numbers over in E.164.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
 from convostate._core.errors import InvalidInput
@@ -15,12 +16,7 @@ from convostate._core.errors import InvalidInput
 _SEPARATORS = re.compile(r"[\s().\-]")
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
-try:
-    import phonenumbers
-
-    _HAVE_PHONENUMBERS = True
-except ImportError:  # pragma: no cover - the tests run both ways (test_phones)
-    _HAVE_PHONENUMBERS = False
+_HAVE_PHONENUMBERS = importlib.util.find_spec("phonenumbers") is not None
 
 
 def e164(raw: str, region: str | None, *, parse: bool = _HAVE_PHONENUMBERS) -> str:
@@ -38,11 +34,13 @@ def e164(raw: str, region: str | None, *, parse: bool = _HAVE_PHONENUMBERS) -> s
 
 
 def _parsed(raw: str, region: str | None) -> str:
+    import phonenumbers  # noqa: PLC0415 (the phone extra, when installed)
+
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as error:
         hint = "" if region else " (with no phone_region set, a number needs its + country code)"
-        raise InvalidInput(f"phone {raw!r} is not a phone number: {error._msg}{hint}") from None
+        raise InvalidInput(f"phone {raw!r} is not a phone number ({error}){hint}") from None
     if not phonenumbers.is_possible_number(number):
         raise InvalidInput(f"phone {raw!r} has the wrong number of digits for its country")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
