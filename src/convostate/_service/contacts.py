@@ -56,8 +56,12 @@ class ContactService:
         contact = self._access.contact(contact_id)
         user = self._access.user(by)
         everything = self._store.contact_conversations(contact.id)
-        visible = set(self._access.visible_inboxes(user))
-        if not user.is_admin and not any(each.inbox_id in visible for each in everything):
+        visible = {  # only the contact's inboxes are read, not the account's
+            inbox_id
+            for inbox_id in {each.inbox_id for each in everything}
+            if user.is_admin or user.id in self._access.inbox(inbox_id).members
+        }
+        if not user.is_admin and not visible:
             raise PermissionDenied(
                 f"{user.id} is not a member of any inbox {contact.id} has written to, so may not see it"
             )

@@ -38,9 +38,16 @@ def micros(instant: pendulum.DateTime) -> int:
     return epoch_microseconds(instant)
 
 
+_PENDULUM_EPOCH: Final = pendulum.DateTime(1970, 1, 1, tzinfo=pendulum.UTC)
+_add: Final = datetime.__add__
+"""The standard library's addition, in C: it keeps the epoch's class and zone (pendulum's DateTime in UTC),
+at a quarter of what ``pendulum.instance`` costs, for every instant a read decodes."""
+
+
 def instant(microseconds: int) -> pendulum.DateTime:
     """The UTC instant of ``microseconds`` since the epoch, exactly (no float on the way)."""
-    return pendulum.instance(_EPOCH + timedelta(microseconds=microseconds))
+    result: pendulum.DateTime = _add(_PENDULUM_EPOCH, timedelta(microseconds=microseconds))
+    return result
 
 
 def optional_instant(microseconds: int | None) -> pendulum.DateTime | None:
