@@ -109,18 +109,17 @@ class OutgoingEmail:
         return parsed
 
 
-@attrs.frozen
-class ContactTotal:
+class ContactTotal(NamedTuple):
     """One count of a contact's (:class:`~convostate.analytics.Count`) or how many durations of one metric
-    were measured, with the instants of the first and the latest fact counted."""
+    were measured, with the instants of the first and the latest fact counted. (The analytics records are
+    named tuples, like the change set: a sidebar reads dozens and a report thousands.)"""
 
-    count: int
+    count: int  # type: ignore[assignment]  # the field, over tuple's count(): what every record calls it
     first_at: pendulum.DateTime
     last_at: pendulum.DateTime
 
 
-@attrs.frozen
-class DurationSample:
+class DurationSample(NamedTuple):
     """One measured duration of a contact's conversations."""
 
     metric: Metric
@@ -131,12 +130,12 @@ class DurationSample:
 
 class DailyTotal(NamedTuple):
     """A day's sum of one count, or of one metric's durations (``count`` measured, ``total`` microseconds),
-    for one inbox or user. (A named tuple, like the change set: a report reads thousands.)"""
+    for one inbox or user."""
 
     scope_id: str
     day: date
     kind: Count | Metric
-    count: int  # type: ignore[assignment]  # the field, over tuple's count(): what every record calls it
+    count: int  # type: ignore[assignment]  # as in ContactTotal
     total: int
 
 

@@ -226,11 +226,16 @@ def contact_totals(rows: Iterable[Any]) -> dict[Count | Metric, ContactTotal]:
 
 
 def duration_samples(rows: Iterable[Any]) -> Sequence[DurationSample]:
-    """From rows of (metric, micros, conversation_id, at), in the order written."""
-    return tuple(
-        DurationSample(_METRICS[metric], int(micros), ConversationId(conversation), instant(at))
-        for metric, micros, conversation, at in rows
-    )
+    """From rows of (metric, micros, conversation_id, at), in the order written (a contact has few
+    conversations: each id is made once)."""
+    ids: dict[str, ConversationId] = {}
+    samples = []
+    for metric, micros, conversation, at in rows:
+        conversation_id = ids.get(conversation)
+        if conversation_id is None:
+            conversation_id = ids[conversation] = ConversationId(conversation)
+        samples.append(DurationSample(_METRICS[metric], int(micros), conversation_id, instant(at)))
+    return tuple(samples)
 
 
 def daily_totals(rows: Iterable[Any]) -> list[DailyTotal]:
