@@ -442,6 +442,48 @@ def test_an_older_release_that_let_two_contacts_share_a_phone_upgrades_keeping_t
         assert first is not None
         assert first.id == ContactId("k-1")
         assert store.contact_by_email("shared@example.com") == first
-        assert store.contact(ContactId("k-2")) is not None
+        second = store.contact(ContactId("k-2"))
+        assert second is not None
+        assert (second.phone, second.email) == (None, None)  # one contact per line: moved to tags
+        assert second.tags == {"legacy-phone:+15555550101", "legacy-email:shared@example.com"}
+    finally:
+        store.close()
+
+
+def test_an_older_releases_phones_and_emails_that_are_not_lines_any_more_are_kept_as_tags(
+    tmp_path: Path,
+) -> None:
+    """Revision 0001 took any text: a phone with separators becomes E.164, anything else moves to a tag,
+    and every contact still reads back."""
+    url = f"sqlite:///{tmp_path / 'helpdesk.db'}"
+    engine = sa.create_engine(url)
+    contacts = sa.table("convostate_contacts", sa.column("account"), sa.column("id"), sa.column("payload"))
+    old = {"spaced": ("+1 555 555 0102", " Ana@Example.com "), "words": ("call the shop", "not an address")}
+    with engine.begin() as connection:
+        _at_0001(connection, "convostate_")
+        connection.execute(
+            contacts.insert(),
+            [
+                {
+                    "account": "default",
+                    "id": name,
+                    "payload": f'{{"type":"Contact","schema":1,"id":"{name}","name":"{name}",'
+                    f'"phone":"{phone}","email":"{email}","tags":["vip"]}}',
+                }
+                for name, (phone, email) in old.items()
+            ],
+        )
+    engine.dispose()
+    upgrade(url)
+    store = SqlStore.open(url)
+    try:
+        spaced = store.contact_by_phone("+15555550102")
+        assert spaced is not None
+        assert (spaced.id, spaced.email, spaced.tags) == (ContactId("spaced"), "Ana@Example.com", {"vip"})
+        assert store.contact_by_email("ana@example.com") == spaced
+        words = store.contact(ContactId("words"))
+        assert words is not None
+        assert (words.phone, words.email) == (None, None)
+        assert words.tags == {"vip", "legacy-phone:call the shop", "legacy-email:not an address"}
     finally:
         store.close()

@@ -37,6 +37,11 @@ KEY = sa.String().with_variant(sa.String(collation="C"), "postgresql")
 SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 """Numbered by the database on insert: SQLite does so only for an ``INTEGER PRIMARY KEY``."""
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+_SEPARATORS = re.compile(r"[\s().\-]")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+"""The model's address check as it is in this revision: a migration keeps its own copy of what it checks."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -109,8 +114,15 @@ def upgrade() -> None:
 
 
 def _copy_contact_lines(p: str) -> None:
-    """Each stored contact's phone (when it is E.164) and casefolded email into the new columns, the first
-    contact of an account in id order keeping a value that another has too."""
+    """Each stored contact's phone and casefolded email into the new columns, the first contact of an
+    account in id order keeping a value that another has too.
+
+    Revision 0001 took any text for a phone or an email; a contact must now have an E.164 phone and an
+    address, one contact per line. A phone is kept once its spaces, dots, dashes and brackets are dropped,
+    if that makes it E.164. A value that is not a phone or an address, or that an earlier contact has, is
+    moved out of the field into a tag (``legacy-phone:...``, ``legacy-email:...``), so that nothing is lost
+    and the contact still reads back.
+    """
     bind = op.get_bind()
     contacts = sa.table(
         f"{p}contacts", sa.column("account"), sa.column("id"), sa.column("payload"), sa.column("phone")
@@ -126,20 +138,37 @@ def _copy_contact_lines(p: str) -> None:
     for account, contact_id, payload in rows:
         data = json.loads(payload)
         phone, email = data.get("phone"), data.get("email")
+        tags = list(data.get("tags") or [])
         values: dict[str, Any] = {"b_account": account, "b_id": contact_id, "phone": None, "email_key": None}
-        if isinstance(phone, str) and _E164.fullmatch(phone) and (account, "phone", phone) not in taken:
-            taken.add((account, "phone", phone))
-            values["phone"] = phone
-        if isinstance(email, str) and email and (account, "email", email.casefold()) not in taken:
-            taken.add((account, "email", email.casefold()))
-            values["email_key"] = email.casefold()
-        if values["phone"] is not None or values["email_key"] is not None:
-            updates.append(values)
+        if isinstance(phone, str):
+            plain = _SEPARATORS.sub("", phone)
+            if _E164.fullmatch(plain) and (account, "phone", plain) not in taken:
+                taken.add((account, "phone", plain))
+                values["phone"] = data["phone"] = plain
+            else:
+                tags.append(f"legacy-phone:{phone}"[:100])
+                data["phone"] = None
+        if isinstance(email, str):
+            address = email.strip()
+            if _EMAIL.fullmatch(address) and (account, "email", address.casefold()) not in taken:
+                taken.add((account, "email", address.casefold()))
+                values["email_key"] = address.casefold()
+                data["email"] = address
+            else:
+                tags.append(f"legacy-email:{email}"[:100])
+                data["email"] = None
+        data["tags"] = sorted(set(tags))
+        values["payload"] = json.dumps(data, separators=(",", ":"))
+        updates.append(values)
     if updates:
         bind.execute(
             sa.update(contacts)
             .where(contacts.c.account == sa.bindparam("b_account"), contacts.c.id == sa.bindparam("b_id"))
-            .values(phone=sa.bindparam("phone"), email_key=sa.bindparam("email_key")),
+            .values(
+                phone=sa.bindparam("phone"),
+                email_key=sa.bindparam("email_key"),
+                payload=sa.bindparam("payload"),
+            ),
             updates,
         )
 
