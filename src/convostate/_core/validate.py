@@ -6,7 +6,7 @@ Every failure raises :class:`InvalidInput` with a message that says what was pas
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, TypeGuard, TypeVar
 
 import pendulum
@@ -22,6 +22,11 @@ LATEST_YEAR = 9000
 """Instants from the year 9000 on are refused, so that any instant plus the longest duration (100 years,
 see ``timing.LONGEST_DURATION_DAYS``) is still one Python and every database can represent (year 9999)."""
 _EARLIEST, _LATEST = EARLIEST_YEAR, LATEST_YEAR
+
+
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_PENDULUM_EPOCH = pendulum.DateTime(1970, 1, 1, tzinfo=_UTC)
+_add, _sub = datetime.__add__, datetime.__sub__
 
 
 def aware_datetime(value: datetime) -> pendulum.DateTime:
@@ -48,10 +53,10 @@ def aware_datetime(value: datetime) -> pendulum.DateTime:
             "one, e.g. pendulum.datetime(2026, 3, 1, 12, tz='UTC') or datetime(..., tzinfo=timezone.utc)"
         )
     try:
-        if isinstance(value, pendulum.DateTime):
-            utc = value if value.tzinfo is _UTC else value.in_timezone("UTC")
-        else:
-            utc = pendulum.instance(value).in_timezone("UTC")
+        # The instant's distance from the epoch, in C (an aware subtraction is exact whatever the zone),
+        # added to pendulum's epoch in UTC: the same instant as pendulum.instance(...).in_timezone("UTC"),
+        # at a fifth of the cost, for every instant a codec or a store reads.
+        utc: pendulum.DateTime = _add(_PENDULUM_EPOCH, _sub(value, _UTC_EPOCH))
     except (OverflowError, ValueError) as error:  # 0001-01-01 at +01:00 has no UTC year
         raise _out_of_range(value) from error
     if not EARLIEST_YEAR <= utc.year < LATEST_YEAR:
