@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
+import hypothesis
 import pendulum
 import pytest
+from hypothesis import strategies as st
 
 from convostate import (
     AccountSettings,
@@ -48,6 +50,7 @@ from convostate.rules import (
     Handled,
     OnEvent,
     Rule,
+    RuleSet,
     handle,
 )
 from convostate.sql import SqlStore
@@ -362,3 +365,53 @@ def test_bad_availability_input_is_refused_and_changes_nothing() -> None:
     with pytest.raises(InvalidInput):
         helpdesk.set_availability("bo", Availability.AWAY)  # type: ignore[arg-type]
     assert store.dump() == before
+
+
+class _Counter:
+    """A rotation as docs/rules.md describes it: a plain count, one per user looked at."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def next_in_rotation(self, rule_id: RuleId, size: int) -> int:
+        self.count += 1
+        return (self.count - 1) % size
+
+
+CREW = ("ana", "bo", "cy", "dee")
+"""dee is not a member of SUPPORT (ana and bo are), cy neither: the rotation passes over them too."""
+
+
+@hypothesis.given(
+    users=st.lists(st.sampled_from(CREW), min_size=1, max_size=6),
+    away=st.dictionaries(st.sampled_from(CREW), st.sampled_from((Availability.AWAY, Availability.OFFLINE))),
+    count=st.integers(0, 20),
+)
+def test_the_rotation_assigns_the_first_available_member_from_its_turn(
+    users: list[str], away: dict[str, Availability], count: int
+) -> None:
+    rule = Rule(ROUND_ROBIN, OnEvent("ConversationStarted"), (Action.assign_round_robin(users),))
+    context = DecisionContext(
+        CLOSED_AT,
+        inbox=SUPPORT,
+        unavailable=frozenset(UserId(user) for user in away),
+        offline=frozenset(UserId(user) for user, how in away.items() if how is Availability.OFFLINE),
+    )
+    rotation = _Counter(count)
+    start = ReceiveMessage(CONV, SUPPORT.id, MARIA, MessageId("m1"), "hi")
+    handled = handle(None, start, context, RuleSet((rule,)), rotation=rotation)
+
+    order = [users[(count + step) % len(users)] for step in range(len(users))]
+    members = [user for user in order if UserId(user) in SUPPORT.members]
+    chosen = next((user for user in members if user not in away), None)
+    assigned = [event for event in handled.events if isinstance(event, Assigned)]
+    if chosen is None:
+        assert assigned == []
+        assert rotation.count == count + len(users)  # one full round
+        return
+    looked_at = order[: order.index(chosen) + 1]
+    assert [event.user_id for event in assigned] == [UserId(chosen)]
+    assert assigned[0].skipped == tuple(
+        (UserId(user), away[user]) for user in looked_at if user in away and UserId(user) in SUPPORT.members
+    )
+    assert rotation.count == count + len(looked_at)
