@@ -5,6 +5,7 @@ Unassigned when none is. ``AccountSettings(reopen_skips_unavailable=False)`` kee
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -415,3 +416,20 @@ def test_the_rotation_assigns_the_first_available_member_from_its_turn(
         (UserId(user), away[user]) for user in looked_at if user in away and UserId(user) in SUPPORT.members
     )
     assert rotation.count == count + len(looked_at)
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "says"),
+    [
+        ("skipped", "bo", "an array of"),
+        ("skipped", [["bo"]], "a [user id, availability] pair"),
+        ("skipped", [["bo", "gone"]], "expected one of 'available', 'away', 'offline'"),
+        ("skipped", [[1, "away"]], "an id"),
+        ("because", "gone", "expected one of 'available', 'away', 'offline'"),
+    ],
+)
+def test_a_history_field_that_is_not_well_formed_is_refused(field: str, bad: object, says: str) -> None:
+    event = Assigned(CONV, Actor.rule(ROUND_ROBIN), CLOSED_AT, ANA) if field == "skipped" else None
+    document = to_data(event or Unassigned(CONV, Actor.rule(RETURN_TO_AVAILABLE), CLOSED_AT, BO))
+    with pytest.raises(InvalidInput, match=re.escape(says)):
+        from_data({**document, field: bad})
