@@ -113,6 +113,8 @@ class ReferenceConversation:
     shared_reads: bool
     tz_name: str
     window: CalendarDuration
+    skips_unavailable: bool = True
+    """The account's ``reopen_skips_unavailable``: within the window, only the available assignees stay."""
     open: bool = True
     assignees: set[str] = field(default_factory=set)
     stars: set[str] = field(default_factory=set)
@@ -121,7 +123,8 @@ class ReferenceConversation:
     last_activity: datetime | None = None
     metrics: ReferenceMetrics = field(default_factory=ReferenceMetrics)
 
-    def receive(self, now: datetime) -> None:
+    def receive(self, now: datetime, unavailable: frozenset[str] = frozenset()) -> None:
+        """``unavailable``: the users away or offline when the contact writes."""
         self.last_activity = now
         self.unread = dict.fromkeys(self.users, True)
         self.metrics.contact_wrote(now)
@@ -129,6 +132,8 @@ class ReferenceConversation:
             assert self.closed_at is not None
             if now >= window_end(self.closed_at, self.tz_name, self.window):
                 self.assignees.clear()
+            elif self.skips_unavailable:
+                self.assignees -= unavailable
             self.open, self.closed_at = True, None
             returned = bool(self.assignees) or self.single_user
             self.metrics.reopened("to_assignees" if returned else "to_unassigned", now)

@@ -1,7 +1,9 @@
 """The Helpdesk facade against the reference model, tabs, pagination and badges included.
 
-Random sequences of inbound messages (some redelivered), replies, assignment, status, stars, read state and
-clock moves that land on both sides of reopen windows, by users who may or may not be allowed to act. After
+Random sequences of inbound messages (some redelivered), replies, assignment, status, stars, read state,
+availability changes (so a reopen within the window keeps only the available assignees, unless the account
+keeps the seed's behaviour) and clock moves that land on both sides of reopen windows, by users who may or
+may not be allowed to act. After
 every step, for every user: each tab, read page by page, lists exactly the conversations the reference says,
 in order; every badge equals what its tab lists; and refused actions changed nothing.
 """
@@ -12,6 +14,7 @@ import copy
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import attrs
 import hypothesis
 import pendulum
 from hypothesis import strategies as st
@@ -19,6 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from convostate import (
     AccountSettings,
+    Availability,
     ContactId,
     Conversation,
     ConversationId,
@@ -32,6 +36,7 @@ from convostate import (
     Role,
     Store,
     Tab,
+    Unassigned,
     UserId,
 )
 from convostate.analytics import Count, DurationStats, Fact, Figures, Metric, Reopens, Report, Scope, observe
@@ -58,10 +63,13 @@ class HelpdeskMachine(RuleBasedStateMachine):
         return self.store.dump()
 
     @initialize(
-        settings=s.account_settings(), start=s.start_instants(), single_owner=st.sampled_from(NAMES[1:])
+        settings=s.account_settings(),
+        start=s.start_instants(),
+        single_owner=st.sampled_from(NAMES[1:]),
+        skips_unavailable=st.booleans(),
     )
     def open_the_account(
-        self, settings: AccountSettings, start: pendulum.DateTime, single_owner: str
+        self, settings: AccountSettings, start: pendulum.DateTime, single_owner: str, skips_unavailable: bool
     ) -> None:
         self.clock = ManualClock(start)
         self.store = self.make_store()
@@ -75,8 +83,10 @@ class HelpdeskMachine(RuleBasedStateMachine):
             timezone=settings.timezone,
             reopen_window=settings.reopen_window,
             read_model=settings.read_model,
+            reopen_skips_unavailable=skips_unavailable,
         )
-        self.settings = settings
+        self.settings = attrs.evolve(settings, reopen_skips_unavailable=skips_unavailable)
+        self.unavailable: set[str] = set()
         team = self.helpdesk.add_inbox("Team", members=[self.users["bo"], self.users["cy"]], by=admin.id)
         solo = self.helpdesk.add_single_user_inbox("Solo", owner=self.users[single_owner], by=admin.id)
         self.members = {team.id: {"bo", "cy"}, solo.id: {single_owner}}
@@ -107,6 +117,7 @@ class HelpdeskMachine(RuleBasedStateMachine):
             shared_reads=self.settings.read_model is ReadModel.SHARED,
             tz_name=self.settings.timezone,
             window=self.settings.reopen_window,  # type: ignore[arg-type]  # the strategies draw calendar ones
+            skips_unavailable=self.settings.reopen_skips_unavailable,
         )
 
     def _act(
@@ -143,6 +154,8 @@ class HelpdeskMachine(RuleBasedStateMachine):
         for event in outcome.events:
             if isinstance(event, Reopened):
                 hypothesis.event(f"reopened: {event.reason.value}")
+            if isinstance(event, Unassigned) and event.because is not None:
+                hypothesis.event("the reopen rule unassigned someone unavailable")
 
     # ------------------------------------------------------------------ rules
 
@@ -171,7 +184,7 @@ class HelpdeskMachine(RuleBasedStateMachine):
             self.ids[(contact_id, inbox_id)] = cid
             self.refs[cid] = self._new_reference(inbox_id)
         assert self.ids[(contact_id, inbox_id)] == cid
-        self.refs[cid].receive(now)
+        self.refs[cid].receive(now, frozenset(self.unavailable))
         self._observe(outcome)
 
     def _conversations(self) -> list[ConversationId]:
@@ -233,6 +246,38 @@ class HelpdeskMachine(RuleBasedStateMachine):
         cid = data.draw(st.sampled_from(self._conversations()))
         mark = self.helpdesk.mark_unread if unread else self.helpdesk.mark_read
         self._act(cid, by, lambda: mark(cid, by=self.users[by]), lambda r: r.mark(by, unread=unread))
+
+    @rule(user=st.sampled_from(NAMES), availability=st.sampled_from(Availability))
+    def availability_changes(self, user: str, availability: Availability) -> None:
+        changed = self.helpdesk.set_availability(self.users[user], availability)
+        assert changed.availability is availability
+        if availability is Availability.AVAILABLE:
+            self.unavailable.discard(user)
+        else:
+            self.unavailable.add(user)
+            hypothesis.event(f"a user is {availability.value}")
+
+    @rule(data=st.data(), availability=st.sampled_from((Availability.AWAY, Availability.OFFLINE)))
+    def an_assignee_is_away_when_the_contact_writes_back(
+        self, data: st.DataObject, availability: Availability
+    ) -> None:
+        """The case availability is for, which random steps alone seldom line up: a Team conversation is
+        assigned and closed, one of its assignees goes away, and the contact writes back."""
+        team, admin = self.inboxes[0], self.users["ana"]
+        cid = data.draw(st.sampled_from([c for c in self._conversations() if self._inbox_of(c) == team]))
+        user = data.draw(st.sampled_from(sorted(self.members[team])))
+        now = self.clock.now()
+        self._act(
+            cid,
+            "ana",
+            lambda: self.helpdesk.assign(cid, self.users[user], by=admin),
+            lambda r: r.assign(user),
+        )
+        self._act(cid, "ana", lambda: self.helpdesk.close(cid, by=admin), lambda r: r.close(now))
+        away = data.draw(st.sampled_from(sorted(self.refs[cid].assignees)))
+        self.availability_changes(away, availability)
+        contact, _ = next(key for key, found in self.ids.items() if found == cid)
+        self._receive(self.contacts.index(contact), 0, "back again", None)
 
     @rule(step=s.clock_steps)
     def time_passes(self, step: timedelta) -> None:

@@ -27,7 +27,15 @@ from convostate._core.commands import Command
 from convostate._core.errors import ConvostateError, InvalidInput
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, RuleId, UserId
-from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, Message, User
+from convostate._core.model import (
+    AccountSettings,
+    Availability,
+    Contact,
+    Conversation,
+    Inbox,
+    Message,
+    User,
+)
 from convostate._core.timing import CalendarDuration
 from convostate._core.validate import aware_datetime
 from convostate._ports.records import DueTimer, OutgoingEmail, TabCount
@@ -172,13 +180,21 @@ def _structure_tagged_union(type_: Any) -> Callable[[object, object], Any]:
     return structure
 
 
-_RARELY_SET = ("clock_read", "business_hours", "availability", "reopen_skips_unavailable")
+_RARELY_SET = (
+    "clock_read",
+    "business_hours",
+    "availability",
+    "reopen_skips_unavailable",
+    "skipped",
+    "because",
+)
 
 
 def _rarely_set(cls: type[Any]) -> dict[str, Any]:
     """An event's clock_read is set only when the host's clock was behind, business hours only by the
     accounts and inboxes that use them, a user's availability and the account's reopen routing only when
-    they differ from their defaults: left out of documents otherwise (so documents written before they
+    they differ from their defaults, an assignment's skipped users and an unassignment's reason only when
+    a user's availability caused them: left out of documents otherwise (so documents written before they
     existed read the same)."""
     if not attrs.has(cls):
         return {}
@@ -202,6 +218,20 @@ def _structure_tagged(cls: type[Any]) -> Callable[[object, object], Any]:
         return fields(document, cls)  # the class's own constructor: its checks run
 
     return structure
+
+
+_SKIPPED: Final = tuple[tuple[UserId, Availability], ...]
+
+
+def _structure_skipped(value: object, _: object) -> tuple[tuple[UserId, Availability], ...]:
+    pairs = []
+    for pair in _expect(value, list, 'an array of [user id, availability] pairs such as [["bo", "away"]]'):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise InvalidInput(
+                f'expected a [user id, availability] pair such as ["bo", "away"], got {pair!r}'
+            )
+        pairs.append((_structure_id(pair[0], UserId), _converter.structure(pair[1], Availability)))
+    return tuple(pairs)
 
 
 def _structure_seconds(value: object, _: object) -> timedelta:
@@ -269,6 +299,12 @@ _converter.register_structure_hook_factory(_is_collection, _structure_collection
 _converter.register_structure_hook_factory(_is_tagged_union, _structure_tagged_union)
 _converter.register_unstructure_hook_factory(_TAGGED.__contains__, _unstructure_tagged)
 _converter.register_structure_hook_factory(_TAGGED.__contains__, _structure_tagged)
+# Who a round-robin turn passed over, in rotation order: pairs such as ["bo", "away"] (after the
+# collections' factories, which would otherwise take them).
+_converter.register_unstructure_hook_factory(
+    lambda type_: type_ == _SKIPPED, lambda _: lambda pairs: [[str(u), a.value] for u, a in pairs]
+)
+_converter.register_structure_hook_factory(lambda type_: type_ == _SKIPPED, lambda _: _structure_skipped)
 
 
 def to_data(value: object) -> dict[str, Any]:

@@ -87,8 +87,22 @@ class DecisionContext:
         kw_only=True,
         validator=frozenset_of(UserId, "UserId('ana')"),
     )
-    """The conversation's assignees who are away or offline (``User.availability``): the application
-    service reads them from the directory; the core cannot."""
+    """The users who are away or offline (``User.availability``) among the conversation's assignees and
+    the users of the round-robin rules: the application service reads them from the directory; the core
+    cannot. Nobody else's availability can change a decision."""
+    offline: frozenset[UserId] = attrs.field(
+        default=frozenset(),
+        kw_only=True,
+        validator=[frozenset_of(UserId, "UserId('ana')"), lambda self, _, offline: _within(self, offline)],
+    )
+    """Those of ``unavailable`` who are offline; the others are away. Decisions treat both alike; only the
+    history tells them apart."""
+
+
+def _within(context: DecisionContext, offline: frozenset[UserId]) -> None:
+    if not offline <= context.unavailable:
+        stray = ", ".join(sorted(user.value for user in offline - context.unavailable))
+        raise InvalidInput(f"offline users must be unavailable too; not in unavailable: {stray}")
 
 
 def decide(state: Conversation | None, command: Command, context: DecisionContext) -> tuple[Event, ...]:

@@ -14,7 +14,7 @@ import pendulum
 
 from convostate._core.actors import Actor
 from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
-from convostate._core.model import Message
+from convostate._core.model import Availability, Message
 
 
 class ReopenReason(enum.Enum):
@@ -55,11 +55,18 @@ class MessageSent(_Event):
 @attrs.frozen
 class Assigned(_Event):
     user_id: UserId
+    skipped: tuple[tuple[UserId, Availability], ...] = attrs.field(default=(), kw_only=True)
+    """The users a round-robin rule passed over before this one because they were away or offline, in
+    rotation order, with their availability then: so the history can say why it was not their turn after
+    all. Replay ignores it; empty for every other assignment."""
 
 
 @attrs.frozen
 class Unassigned(_Event):
     user_id: UserId
+    because: Availability | None = attrs.field(default=None, kw_only=True)
+    """The user's availability when a rule unassigned them for not being available (the default reopen
+    rule), so the history says why they lost it; None for every other unassignment. Replay ignores it."""
 
 
 @attrs.frozen

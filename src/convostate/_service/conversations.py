@@ -55,6 +55,7 @@ from convostate._service.unit_of_work import UnitOfWork
 
 _COMMAND_TYPES: tuple[type, ...] = typing.get_args(Command)
 _NO_TURNS = Turns({})
+_NOBODY: tuple[frozenset[UserId], frozenset[UserId]] = (frozenset(), frozenset())
 
 
 class ConversationService:
@@ -75,6 +76,7 @@ class ConversationService:
         self._access = access
         self._pipeline = pipeline
         self._round_robin = pipeline.round_robin_rules
+        self._rotation_users = pipeline.round_robin_users
 
     # ------------------------------------------------------------------ actions
 
@@ -231,21 +233,31 @@ class ConversationService:
         else:
             raise UnknownConversation(f"no conversation {command.conversation_id} in this account")
         contact = self._store.contact(contact_id)
-        return Loaded(state, inbox, self._store.settings(), contact, self._unavailable(state)), command
+        return Loaded(state, inbox, self._store.settings(), contact, *self._unavailable(state)), command
 
     def loaded(self, state: Conversation, inbox: Inbox, settings: AccountSettings) -> Loaded:
         """What deciding on a started conversation needs besides it: its inbox, the settings, its contact."""
-        return Loaded(state, inbox, settings, self._store.contact(state.contact_id), self._unavailable(state))
+        contact = self._store.contact(state.contact_id)
+        return Loaded(state, inbox, settings, contact, *self._unavailable(state))
 
-    def _unavailable(self, state: Conversation | None) -> frozenset[UserId]:
-        """The assignees who are away or offline: one directory read per assignee, and none for a
-        conversation nobody is assigned to (most new ones)."""
-        if state is None or not state.assignees:
-            return frozenset()
-        users = (self._store.user(user_id) for user_id in state.assignees)
-        return frozenset(
-            user.id for user in users if user is not None and user.availability is not Availability.AVAILABLE
-        )
+    def _unavailable(self, state: Conversation | None) -> tuple[frozenset[UserId], frozenset[UserId]]:
+        """Who is away or offline, and who of them is offline, among the users a decision could route to:
+        the conversation's assignees (the reopen rule) and the round-robin rules' users (a rotation
+        skips them). One directory read per such user, never the whole directory; none for a new
+        conversation in a helpdesk without round-robin rules (the common case)."""
+        wanted = set(self._rotation_users)
+        if state is not None:
+            wanted.update(state.assignees)
+        if not wanted:
+            return _NOBODY
+        users = [self._store.user(user_id) for user_id in sorted(wanted, key=lambda each: each.value)]
+        away = [
+            user for user in users if user is not None and user.availability is not Availability.AVAILABLE
+        ]
+        if not away:
+            return _NOBODY
+        offline = frozenset(user.id for user in away if user.availability is Availability.OFFLINE)
+        return frozenset(user.id for user in away), offline
 
     def turns(self) -> Turns:
         """The round-robin rules' counts as stored now, for one decision to take turns from. Without

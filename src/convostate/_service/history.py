@@ -60,9 +60,11 @@ def _summary(event: Event, timezone: str, name: Callable[[object], str]) -> str:
         case MessageSent():
             return f"{who} replied {_quote(event.message.body)}"
         case Assigned():
-            return f"{who} assigned {name(event.user_id)}"
+            skipped = ", ".join(f"{name(user)}: {availability.value}" for user, availability in event.skipped)
+            return f"{who} assigned {name(event.user_id)}" + (f" (skipped {skipped})" if skipped else "")
         case Unassigned():
-            return f"{who} unassigned {name(event.user_id)}"
+            because = f": {event.because.value}" if event.because is not None else ""
+            return f"{who} unassigned {name(event.user_id)}{because}"
         case Closed():
             assigned = ", ".join(sorted(name(user) for user in event.assignees)) or "nobody"
             return f"{who} closed it (assigned: {assigned})"

@@ -45,7 +45,9 @@ class Loaded(NamedTuple):
     settings: AccountSettings
     contact: Contact | None
     unavailable: frozenset[UserId] = frozenset()
-    """The conversation's assignees who are away or offline."""
+    """The conversation's assignees and the round-robin rules' users who are away or offline."""
+    offline: frozenset[UserId] = frozenset()
+    """Those of ``unavailable`` who are offline."""
 
 
 @attrs.frozen
@@ -64,6 +66,18 @@ class Pipeline:
             if any(action.kind is ActionKind.ASSIGN_ROUND_ROBIN for action in rule.actions)
         )
 
+    @property
+    def round_robin_users(self) -> frozenset[UserId]:
+        """The users the round-robin rules may assign: whose availability an action must load, since a
+        rotation skips those who are not available."""
+        return frozenset(
+            UserId(user)
+            for rule in self.rules.active()
+            for action in rule.actions
+            if action.kind is ActionKind.ASSIGN_ROUND_ROBIN
+            for user in action.users
+        )
+
     def command(
         self,
         loaded: Loaded,
@@ -73,7 +87,9 @@ class Pipeline:
         chain: tuple[RuleId, ...] = (),
     ) -> tuple[Outcome, list[ConversationChange]]:
         """Decide ``command`` and everything its rules do: the outcome and the conversations' changes."""
-        context = DecisionContext(now, loaded.settings, inbox=loaded.inbox, unavailable=loaded.unavailable)
+        context = DecisionContext(
+            now, loaded.settings, inbox=loaded.inbox, unavailable=loaded.unavailable, offline=loaded.offline
+        )
         handled = handle(
             loaded.state,
             command,
@@ -103,6 +119,7 @@ class Pipeline:
             loaded.settings,
             inbox=loaded.inbox,
             unavailable=loaded.unavailable,
+            offline=loaded.offline,
         )
         handled = fire_timer(
             state,

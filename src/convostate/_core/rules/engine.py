@@ -37,9 +37,9 @@ from convostate._core.commands import (
 )
 from convostate._core.decider import DecisionContext, decide, evolve
 from convostate._core.errors import ConvostateError
-from convostate._core.events import Event, MessageReceived
+from convostate._core.events import Assigned, Event, MessageReceived, Unassigned
 from convostate._core.ids import ConversationId, MessageId, RuleId, UserId
-from convostate._core.model import Contact, Conversation
+from convostate._core.model import Availability, Contact, Conversation
 from convostate._core.rules.model import (
     REOPEN_WINDOW,
     Action,
@@ -428,16 +428,19 @@ def _apply(
         if action.kind is ActionKind.ASSIGN_ROUND_ROBIN and rotation is None:
             follow_ups.append(AssignNextInRotation(state.id, action.users, rule.id))
             continue
-        commands = (
-            _next_in_rotation(action, state, actor, context, rule_id=rule.id, rotation=rotation)
-            if rotation is not None and action.kind is ActionKind.ASSIGN_ROUND_ROBIN
-            else _commands(action, state, actor, context)
-        )
+        skipped: tuple[tuple[UserId, Availability], ...] = ()
+        if rotation is not None and action.kind is ActionKind.ASSIGN_ROUND_ROBIN:
+            commands, skipped = _next_in_rotation(
+                action, state, actor, context, rule_id=rule.id, rotation=rotation
+            )
+        else:
+            commands = _commands(action, state, actor, context)
         for command in commands:
             try:
                 events = decide(state, command, context)
             except ConvostateError:
                 continue  # an action that does not apply here (a non-member, a single-user inbox) is skipped
+            events = _annotated(events, action, context, skipped)
             for new_event in events:
                 state = evolve(state, new_event)
             produced.extend(events)
@@ -452,15 +455,46 @@ def _next_in_rotation(
     *,
     rule_id: RuleId,
     rotation: Rotation,
-) -> list[Command]:
-    """The next user of the rotation who can be assigned here: each turn skips one who is not a member."""
+) -> tuple[list[Command], tuple[tuple[UserId, Availability], ...]]:
+    """The next user of the rotation who can be assigned here, and those passed over for being away or
+    offline. Each user looked at takes one turn, whether assigned or passed over (not a member, not
+    available), so the count stays a plain counter: after a skip, the rotation goes on from the user after
+    the one assigned. When nobody can be assigned, one full round is taken and nobody is assigned: the
+    rotation is back where it was, and the next decision starts from the same place."""
     if context.inbox.is_single_user:
-        return []
+        return [], ()
+    skipped: list[tuple[UserId, Availability]] = []
     for _ in action.users:
         user = UserId(action.users[rotation.next_in_rotation(rule_id, len(action.users))])
-        if user in context.inbox.members:
-            return [Assign(state.id, user, actor)]
-    return []
+        if user not in context.inbox.members:
+            continue
+        if user in context.unavailable:
+            skipped.append((user, _availability(user, context)))
+            continue
+        return [Assign(state.id, user, actor)], tuple(skipped)
+    return [], tuple(skipped)
+
+
+def _availability(user: UserId, context: DecisionContext) -> Availability:
+    return Availability.OFFLINE if user in context.offline else Availability.AWAY
+
+
+def _annotated(
+    events: tuple[Event, ...],
+    action: Action,
+    context: DecisionContext,
+    skipped: tuple[tuple[UserId, Availability], ...],
+) -> tuple[Event, ...]:
+    """The events with what an unavailable user caused, for the history: whom a round-robin turn passed
+    over, or why the default reopen rule unassigned someone."""
+    if skipped:
+        return tuple(attrs.evolve(e, skipped=skipped) if isinstance(e, Assigned) else e for e in events)
+    if action.kind is ActionKind.UNASSIGN and action.user == "unavailable":
+        return tuple(
+            attrs.evolve(e, because=_availability(e.user_id, context)) if isinstance(e, Unassigned) else e
+            for e in events
+        )
+    return events
 
 
 def _linked(state: Conversation, event: MessageReceived, rule_id: RuleId) -> OpenLinkedConversation:

@@ -276,7 +276,7 @@ ACTIONS: dict[ActionKind, ActionSpec] = {
             ActionKind.ASSIGN_ROUND_ROBIN,
             (("users", ValueType.USERS, "the user ids to take turns"),),
             frozenset({"assignees", "assignee_count"}),
-            "assign the next user of a rotation",
+            "assign the next available user of a rotation",
         ),
         ActionSpec(ActionKind.CLOSE, (), frozenset({"status", "closed_at"}), "close it"),
         ActionSpec(
