@@ -479,7 +479,11 @@ def test_an_older_releases_phones_and_emails_that_are_not_lines_any_more_are_kep
     try:
         spaced = store.contact_by_phone("+15555550102")
         assert spaced is not None
-        assert (spaced.id, spaced.email, spaced.tags) == (ContactId("spaced"), "Ana@Example.com", {"vip"})
+        assert (spaced.id, spaced.email, spaced.tags) == (
+            ContactId("spaced"),
+            "Ana@Example.com",
+            frozenset({"vip"}),
+        )
         assert store.contact_by_email("ana@example.com") == spaced
         words = store.contact(ContactId("words"))
         assert words is not None
