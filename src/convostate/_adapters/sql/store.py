@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Final, TypeVar, cast
 
 import pendulum
 import sqlalchemy as sa
@@ -46,6 +46,9 @@ from convostate._ports.records import (
 )
 
 _TABS = tuple(Tab)
+T = TypeVar("T")
+_DECODE_CACHE_LIMIT: Final = 10_000
+"""Directory records kept decoded (a few megabytes); past it the cache starts again."""
 
 
 class SqlStore:
@@ -79,6 +82,7 @@ class SqlStore:
         self._turns = threading.RLock() if dialects.is_memory_sqlite(engine.url) else None
         self._reading_options = dialects.reading_options(engine.dialect)
         self._q = Queries(self.tables)
+        self._decode_cache: dict[tuple[type[Any], str], Any] = {}
         self._commit = Commit(self.tables, self._q, self.account)
         with self._reading() as connection:
             schema.check(connection, self.tables, self.url)
@@ -177,42 +181,55 @@ class SqlStore:
 
     # ------------------------------------------------------------------ directory
 
+    def _decoded(self, payload: str, type_: type[T]) -> T:
+        """A directory record decoded once per stored text: every action reads its user, inbox, settings
+        and contact, which change seldom, and the codec costs more than the query. The records are frozen,
+        so one decoded value is shared; a changed record is new text, so it is never stale."""
+        key = (type_, payload)
+        found = self._decode_cache.get(key)
+        if found is None:
+            found = decode(payload, type_)
+            if len(self._decode_cache) >= _DECODE_CACHE_LIMIT:
+                self._decode_cache.clear()
+            self._decode_cache[key] = found
+        return cast(T, found)
+
     def directory_version(self) -> int:
         return int(self._value(self._q.directory_version))
 
     def user(self, user_id: UserId) -> User | None:
         payload = self._value(self._q.user, id=check.an_id("user_id", user_id, UserId).value)
-        return None if payload is None else decode(payload, User)
+        return None if payload is None else self._decoded(payload, User)
 
     def user_by_email(self, email: str) -> User | None:
         payload = self._value(self._q.user_by_email, email=check.text("email", email).casefold())
-        return None if payload is None else decode(payload, User)
+        return None if payload is None else self._decoded(payload, User)
 
     def users(self) -> Sequence[User]:
-        return [decode(row.payload, User) for row in self._rows(self._q.users)]
+        return [self._decoded(row.payload, User) for row in self._rows(self._q.users)]
 
     def inbox(self, inbox_id: InboxId) -> Inbox | None:
         payload = self._value(self._q.inbox, id=check.an_id("inbox_id", inbox_id, InboxId).value)
-        return None if payload is None else decode(payload, Inbox)
+        return None if payload is None else self._decoded(payload, Inbox)
 
     def inboxes(self) -> Sequence[Inbox]:
-        return [decode(row.payload, Inbox) for row in self._rows(self._q.inboxes)]
+        return [self._decoded(row.payload, Inbox) for row in self._rows(self._q.inboxes)]
 
     def contact(self, contact_id: ContactId) -> Contact | None:
         payload = self._value(self._q.contact, id=check.an_id("contact_id", contact_id, ContactId).value)
-        return None if payload is None else decode(payload, Contact)
+        return None if payload is None else self._decoded(payload, Contact)
 
     def contact_by_phone(self, phone: str) -> Contact | None:
         payload = self._value(self._q.contact_by_phone, phone=check.text("phone", phone))
-        return None if payload is None else decode(payload, Contact)
+        return None if payload is None else self._decoded(payload, Contact)
 
     def contact_by_email(self, email: str) -> Contact | None:
         payload = self._value(self._q.contact_by_email, email=check.text("email", email).casefold())
-        return None if payload is None else decode(payload, Contact)
+        return None if payload is None else self._decoded(payload, Contact)
 
     def settings(self) -> AccountSettings:
         payload = self._value(self._q.settings)
-        return AccountSettings() if payload is None else decode(payload, AccountSettings)
+        return AccountSettings() if payload is None else self._decoded(payload, AccountSettings)
 
     # ------------------------------------------------------------------ conversation log
 
