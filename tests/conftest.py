@@ -33,7 +33,28 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+# ci-breadth: what ``ci`` becomes in the tox envs that set CONVOSTATE_BREADTH (py310-py312, see tox.ini).
+# The 1,000-example depth runs once, on py313 with PostgreSQL; the other Pythons check that every property
+# and state machine holds on them too, at a fifth of the depth, instead of repeating the same search.
+settings.register_profile(
+    "ci-breadth",
+    max_examples=200,
+    stateful_step_count=40,
+    deadline=None,
+    derandomize=False,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def _profile() -> str:
+    chosen = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+    if chosen == "ci" and os.environ.get("CONVOSTATE_BREADTH"):
+        return "ci-breadth"
+    return chosen
+
+
+settings.load_profile(_profile())
 
 
 @pytest.fixture

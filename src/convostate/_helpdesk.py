@@ -270,8 +270,7 @@ class Helpdesk:
     def find_contact(self, *, phone: str | None = None, email: str | None = None) -> Contact | None:
         """The contact with this phone (any spelling :meth:`add_contact` accepts) or email (any case), or
         None: what a host's webhook calls to know who wrote."""
-        found = self._contacts.find(phone=phone, email=email)
-        return self._access.contact(found[0]) if found else None
+        return self._contacts.find(phone=phone, email=email)
 
     def contact_info(self, contact_id: ContactId, *, by: UserId) -> ContactInfo:
         """The contact's details, its conversations (in the inboxes ``by`` can see, with their unread state

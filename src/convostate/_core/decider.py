@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import reduce
 from typing import Any, Final
 
@@ -51,6 +51,7 @@ from convostate._core.events import (
     Unstarred,
 )
 from convostate._core.ids import UserId
+from convostate._core.instants import elapsed
 from convostate._core.model import (
     AccountSettings,
     Conversation,
@@ -410,9 +411,6 @@ def _received(state: Conversation, event: MessageReceived) -> Conversation:
     )
 
 
-_elapsed = datetime.__sub__
-"""The standard library's subtraction, a plain timedelta (pendulum's ``-`` builds a slow ``Interval``)."""
-
 ANSWER_WINDOW = timedelta(hours=24)
 """How soon the contact must write back for an outbound message to count as answered (the response rate)."""
 
@@ -421,7 +419,7 @@ def _sent(state: Conversation, event: MessageSent) -> Conversation:
     at = event.at
     by = event.actor.user_id
     outbound = OutboundMessage(at, by)
-    kept = tuple(sent for sent in state.unanswered_outbound if _elapsed(at, sent.at) <= ANSWER_WINDOW)
+    kept = tuple(sent for sent in state.unanswered_outbound if elapsed(at, sent.at) <= ANSWER_WINDOW)
     if by is None:  # a rule's or an integration's message answers nobody
         return _next(
             state, event, last_outbound_at=at, last_activity_at=at, unanswered_outbound=(*kept, outbound)

@@ -80,11 +80,16 @@ class ReadModel(enum.Enum):
     PER_USER = "per_user"
 
 
+def email_address(name: str, value: Any) -> str:
+    """``value`` if it is an address a mail server accepts as it is; the check of a stored email and of
+    one a host looks a contact up by, so that a lookup can never miss for a spelling the store refuses."""
+    if not _EMAIL.fullmatch(non_empty_text(name, value)):
+        raise InvalidInput(f"{name} must be an email address such as 'ana@example.com', got {value!r}")
+    return str(value)
+
+
 def _email(_instance: object, attribute: attrs.Attribute[str], value: Any) -> None:
-    if not _EMAIL.fullmatch(non_empty_text(attribute.name, value)):
-        raise InvalidInput(
-            f"{attribute.name} must be an email address such as 'ana@example.com', got {value!r}"
-        )
+    email_address(attribute.name, value)
 
 
 @attrs.frozen

@@ -5,13 +5,14 @@ Every failure raises :class:`InvalidInput` with a message that says what was pas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
-from typing import Any, TypeGuard, TypeVar, cast
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, TypeGuard, TypeVar
 
 import pendulum
 
 from convostate._core.errors import InvalidInput
+from convostate._core.instants import PENDULUM_EPOCH, UTC_EPOCH, elapsed, plus
 
 T = TypeVar("T")
 _UTC = pendulum.UTC
@@ -22,13 +23,6 @@ LATEST_YEAR = 9000
 """Instants from the year 9000 on are refused, so that any instant plus the longest duration (100 years,
 see ``timing.LONGEST_DURATION_DAYS``) is still one Python and every database can represent (year 9999)."""
 _EARLIEST, _LATEST = EARLIEST_YEAR, LATEST_YEAR
-
-
-_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_PENDULUM_EPOCH = pendulum.DateTime(1970, 1, 1, tzinfo=_UTC)
-_add = cast("Callable[[pendulum.DateTime, timedelta], pendulum.DateTime]", datetime.__add__)
-"""The standard library's addition: it keeps the epoch's class and zone (pendulum's DateTime in UTC)."""
-_sub = cast("Callable[[datetime, datetime], timedelta]", datetime.__sub__)
 
 
 def aware_datetime(value: datetime) -> pendulum.DateTime:
@@ -58,7 +52,7 @@ def aware_datetime(value: datetime) -> pendulum.DateTime:
         # The instant's distance from the epoch, in C (an aware subtraction is exact whatever the zone),
         # added to pendulum's epoch in UTC: the same instant as pendulum.instance(...).in_timezone("UTC"),
         # at a fifth of the cost, for every instant a codec or a store reads.
-        utc = _add(_PENDULUM_EPOCH, _sub(value, _UTC_EPOCH))
+        utc = plus(PENDULUM_EPOCH, elapsed(value, UTC_EPOCH))
     except (OverflowError, ValueError) as error:  # 0001-01-01 at +01:00 has no UTC year
         raise _out_of_range(value) from error
     if not EARLIEST_YEAR <= utc.year < LATEST_YEAR:

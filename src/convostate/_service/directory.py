@@ -167,8 +167,8 @@ class DirectoryService:
         has already is refused (DuplicateContact, by the store's commit, so two webhooks racing with the
         same new number cannot both add it)."""
         labels = frozenset_from("tags", tags, "['vip']")
-        number = None if phone is None else ContactService.normal_phone(self._contacts, phone)
-        address = None if email is None else ContactService.normal_email(email)
+        number = None if phone is None else self._contacts.normal_phone(phone)
+        address = None if email is None else self._contacts.normal_email(email)
         contact = Contact(ContactId(self._ids.new_id("contact")), name, number, address, labels)
         self._store.commit(ChangeSet(contacts=(contact,)))
         return contact

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Final, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from convostate._core.events import (
     ReopenReason,
 )
 from convostate._core.ids import UserId
+from convostate._core.instants import UTC_EPOCH, elapsed
 from convostate._core.model import Conversation
 
 __all__ = ["ANSWER_WINDOW", "Count", "Fact", "Metric", "Scope", "local_day", "observe"]
@@ -110,11 +111,7 @@ _new: Final = tuple.__new__
 """Facts are made in C, as the named tuple's own ``__new__`` would in Python: some are made per action."""
 _CONTACT, _INBOX, _USER = Scope.CONTACT, Scope.INBOX, Scope.USER
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_EPOCH_ORDINAL: Final = _EPOCH.date().toordinal()
-_since: Final = datetime.__sub__
-"""The standard library's subtraction: a plain ``timedelta`` where pendulum's ``-`` builds an ``Interval``
-a hundred times slower, on a path every action takes."""
+_EPOCH_ORDINAL: Final = UTC_EPOCH.date().toordinal()
 _SLOT_SECONDS: Final = 900
 """Every UTC offset in use is a multiple of 15 minutes, so the local date is the same for a whole UTC
 quarter hour: it is worked out once per quarter hour (a quarter hour that does straddle a local midnight,
@@ -123,7 +120,7 @@ as 1970s Monrovia's -0:44:30 can, is never cached)."""
 
 def local_day(at: datetime, zone: ZoneInfo) -> date:
     """The account's calendar date at ``at``: what a report's day is."""
-    since = _since(at, _EPOCH)
+    since = elapsed(at, UTC_EPOCH)
     slot = (since.days * 86_400 + since.seconds) // _SLOT_SECONDS
     days = _DAYS.get(zone)
     if days is None:
@@ -131,7 +128,7 @@ def local_day(at: datetime, zone: ZoneInfo) -> date:
     day = days.get(slot)
     if day is None:
         day = _exact_day(at, zone)
-        start = _EPOCH + timedelta(seconds=slot * _SLOT_SECONDS)
+        start = UTC_EPOCH + timedelta(seconds=slot * _SLOT_SECONDS)
         if _exact_day(start, zone) == _exact_day(start + timedelta(seconds=_SLOT_SECONDS - 1), zone):
             if len(days) > 500_000:
                 days.clear()
@@ -164,13 +161,13 @@ class _Facts:
         self._zone = zone
         self._calendar = calendar
         self._last_at: datetime | None = None
-        self._last_day = _EPOCH.date()
+        self._last_day = UTC_EPOCH.date()
 
     def measure(
         self, metric: Metric, start: pendulum.DateTime, at: pendulum.DateTime, users: Iterable[str]
     ) -> None:
         """A duration from ``start`` to ``at``, in calendar time and, with a calendar, in business time."""
-        self.add(metric, _micros(_since(at, start)), at, users)
+        self.add(metric, _micros(elapsed(at, start)), at, users)
         if self._calendar is not None:
             worked = business_time_between(self._calendar, start, at)
             self.add(metric.in_business_time, _micros(worked), at, users)
@@ -250,7 +247,7 @@ def _observe(before: Conversation | None, event: Event, facts: _Facts, owners: t
     if isinstance(event, MessageReceived):
         facts.add(Count.MESSAGES_IN, 1, at)
         for sent in before.unanswered_outbound:
-            if _since(at, sent.at) <= ANSWER_WINDOW:
+            if elapsed(at, sent.at) <= ANSWER_WINDOW:
                 facts.add(Count.OUTBOUND_ANSWERED, 1, sent.at, () if sent.by is None else (sent.by.value,))
     elif isinstance(event, MessageSent):
         by = event.actor.user_id
