@@ -188,6 +188,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     ),
     "convostate.ports": frozenset(
         {
+            "AccountStore",
+            "Accounts",
             "Analytics",
             "ChangeSet",
             "Clock",

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from convostate._adapters.clocks import SystemClock
 from convostate._adapters.ids import RandomIds
 from convostate._adapters.memory_store import MemoryStore
 from convostate._core.business_hours import BusinessHours
 from convostate._core.commands import Command
+from convostate._core.errors import InvalidInput, MailerNotConfigured
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
 from convostate._core.model import AccountSettings, Availability, Contact, Conversation, Inbox, Role, User
@@ -23,16 +24,16 @@ from convostate._core.rules.defaults import DEFAULT_RULES
 from convostate._core.rules.engine import DEFAULT_MAX_DEPTH, Verdict
 from convostate._core.rules.model import RuleSet
 from convostate._core.tabs import Tab
-from convostate._core.validate import at_least_one, check_type
+from convostate._core.validate import at_least_one, aware_datetime, check_type
 from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail
-from convostate._ports.roles import Clock, IdGenerator, Mailer, Store
+from convostate._ports.roles import DEFAULT_ACCOUNT, AccountStore, Clock, IdGenerator, Mailer, Store
 from convostate._service.access import Access
 from convostate._service.analytics_results import ContactInfo, Report
 from convostate._service.contacts import ContactService
 from convostate._service.conversations import ConversationService
 from convostate._service.directory import DirectoryService
 from convostate._service.export_email import DEFAULT_SENDER
-from convostate._service.exports import ExportService
+from convostate._service.exports import NO_MAILER, ExportService
 from convostate._service.pipeline import Pipeline
 from convostate._service.results import Badges, Delivery, ExportResult, HistoryEntry, Outcome, Page, Sweep
 from convostate._service.retries import DEFAULT_RETRIES, RetryPolicy
@@ -115,6 +116,41 @@ class Helpdesk:
         close = getattr(self.store, "close", None)
         if callable(close):
             close()
+
+    @property
+    def account(self) -> str:
+        """The account this helpdesk serves: its store's (``"default"`` unless the host names one)."""
+        return str(getattr(self.store, "account", DEFAULT_ACCOUNT))
+
+    def for_account(self, account: str, *, rules: RuleSet | None = None) -> Helpdesk:
+        """The helpdesk of ``account`` on the same store (one database, many customers): the same clock,
+        mailer, ids, retries and rules (unless ``rules`` says otherwise), its own users, inboxes, contacts,
+        conversations, timers and outbox, which no call of another account's helpdesk can reach. Cheap
+        enough to call per request: it opens no connection and checks no schema.
+
+        Raises:
+            InvalidInput: the store holds one account only (a store of the host's without
+                ``for_account``: see the ``Accounts`` port role), or ``account`` is not a name.
+        """
+        return Helpdesk(
+            store=self._accounts().for_account(account),
+            clock=self.clock,
+            mailer=self.mailer,
+            ids=self.ids,
+            rules=self._rules if rules is None else rules,
+            attempts=self._attempts,
+            max_rule_depth=self._max_rule_depth,
+            sender=self.sender,
+            retries=self._retries,
+        )
+
+    def _accounts(self) -> AccountStore:
+        if not callable(getattr(self.store, "for_account", None)):
+            raise InvalidInput(
+                f"the store {type(self.store).__name__} holds one account: it does not play the Accounts "
+                "role (for_account, accounts_due, accounts_with_mail); MemoryStore and SqlStore do"
+            )
+        return cast(AccountStore, self.store)
 
     def __enter__(self) -> Helpdesk:
         return self
@@ -200,6 +236,7 @@ class Helpdesk:
             mailer=self.mailer,
             sender=self.sender,
             retries=self.retries,
+            account=self.account,
         )
 
     # ------------------------------------------------------------------ the account directory
@@ -419,6 +456,28 @@ class Helpdesk:
         """
         return self._timers.run_due(now, batch=batch)
 
+    def run_due_everywhere(
+        self, now: datetime | None = None, *, batch: int = 100, accounts: int = 1_000
+    ) -> dict[str, Sweep]:
+        """One pass of :meth:`run_due` over every account of the store that has a timer due: what a SaaS
+        host's scheduler calls once a minute for all its customers (see docs/tenancy.md).
+
+        The pass is fair: each account gets one claim of at most ``batch`` timers, the account waiting
+        longest first, at most ``accounts`` accounts, so one busy account cannot starve the others; what
+        is left waits for the next pass. Workers may run it at once: each claims other timers. Returns
+        each served account's sweep.
+
+        Raises:
+            InvalidInput: the store holds one account only (it has no ``for_account``).
+        """
+        at = aware_datetime(now) if now is not None else aware_datetime(self.clock.now())
+        at_least_one("batch", batch, "100")
+        at_least_one("accounts", accounts, "1000")
+        return {
+            account: self.for_account(account)._timers.run_due(at, batch=batch, rounds=1)
+            for account in self._accounts().accounts_due(at, limit=accounts)
+        }
+
     # ------------------------------------------------------------------ exports
 
     def export(self, conversation_id: ConversationId, *, by: UserId) -> ExportResult:
@@ -454,6 +513,26 @@ class Helpdesk:
             MailerNotConfigured: the helpdesk was built without a mailer.
         """
         return self._exports.deliver_pending(limit)
+
+    def deliver_pending_everywhere(self, limit: int = 100, *, accounts: int = 1_000) -> dict[str, Delivery]:
+        """One pass of :meth:`deliver_pending` over every account that has an email to send now, at most
+        ``limit`` emails each, the account waiting longest first, at most ``accounts`` accounts: fair, and
+        safe from several workers at once, as :meth:`run_due_everywhere` is. Returns each served account's
+        delivery.
+
+        Raises:
+            MailerNotConfigured: the helpdesk was built without a mailer.
+            InvalidInput: the store holds one account only.
+        """
+        at_least_one("limit", limit, "100")
+        at_least_one("accounts", accounts, "1000")
+        if self.mailer is None:
+            raise MailerNotConfigured(NO_MAILER)
+        now = aware_datetime(self.clock.now())
+        return {
+            account: self.for_account(account).deliver_pending(limit)
+            for account in self._accounts().accounts_with_mail(now, limit=accounts)
+        }
 
     def emails(
         self, status: EmailStatus = EmailStatus.PENDING, *, limit: int = 100, after: str | None = None

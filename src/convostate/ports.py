@@ -23,6 +23,8 @@ from convostate._ports.records import EmailStatus as EmailStatus
 from convostate._ports.records import OutgoingEmail as OutgoingEmail
 from convostate._ports.records import Position as Position
 from convostate._ports.records import TabCount as TabCount
+from convostate._ports.roles import Accounts as Accounts
+from convostate._ports.roles import AccountStore as AccountStore
 from convostate._ports.roles import Analytics as Analytics
 from convostate._ports.roles import Clock as Clock
 from convostate._ports.roles import ConversationLog as ConversationLog
@@ -36,6 +38,8 @@ from convostate._ports.roles import TimerQueue as TimerQueue
 from convostate._ports.roles import Views as Views
 
 __all__ = [
+    "AccountStore",
+    "Accounts",
     "Analytics",
     "ChangeSet",
     "Clock",

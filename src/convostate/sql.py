@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from convostate._adapters.sql.schema import upgrade_database as upgrade
 from convostate._adapters.sql.store import SqlStore as SqlStore
-from convostate._adapters.sql.tables import DEFAULT_ACCOUNT as DEFAULT_ACCOUNT
 from convostate._adapters.sql.tables import DEFAULT_PREFIX as DEFAULT_PREFIX
+from convostate._ports.roles import DEFAULT_ACCOUNT as DEFAULT_ACCOUNT
 
 __all__ = ["DEFAULT_ACCOUNT", "DEFAULT_PREFIX", "SqlStore", "upgrade"]
 

@@ -29,6 +29,7 @@ from convostate._core.rules.engine import Timer
 from convostate._core.tab_changes import NO_TAB_CHANGES
 from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
+from convostate._core.validate import non_empty_text
 from convostate._ports import arguments as check
 from convostate._ports.changes import ChangeSet, ConversationChange
 from convostate._ports.records import (
@@ -42,7 +43,7 @@ from convostate._ports.records import (
     Position,
     TabCount,
 )
-from convostate._ports.roles import DuplicateDelivery
+from convostate._ports.roles import DEFAULT_ACCOUNT, DuplicateDelivery
 
 _DueEntry = tuple[int, str, str, DueTimer]
 """A timer in the due-index: (due instant in epoch microseconds, conversation id, rule id, the timer). A
@@ -63,10 +64,24 @@ def _oldest_first(emails: Iterable[OutgoingEmail]) -> list[OutgoingEmail]:
     return sorted(emails, key=lambda email: epoch_microseconds(email.created_at))
 
 
-class MemoryStore:
-    """Every storage role in one process's memory; thread-safe."""
+class _Accounts:
+    """The accounts of one memory "database": the stores :meth:`MemoryStore.for_account` hands out."""
 
     def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stores: dict[str, MemoryStore] = {}
+
+
+class MemoryStore:
+    """Every storage role in one process's memory, for one account; thread-safe.
+
+    :meth:`for_account` opens another account's store beside it, as a database holds many accounts.
+    """
+
+    def __init__(self, *, account: str = DEFAULT_ACCOUNT) -> None:
+        self.account = non_empty_text("account", account)
+        self._accounts = _Accounts()
+        self._accounts.stores[self.account] = self
         self._lock = threading.RLock()
         self._directory_version = 0
         self._users: dict[UserId, User] = {}
@@ -89,6 +104,51 @@ class MemoryStore:
         self._claims: dict[tuple[str, str], int] = {}  # (conversation, rule) -> claimed until, epoch µs
         self._rotations: dict[RuleId, int] = {}
         self._outbox: dict[str, OutgoingEmail] = {}  # in the order enqueued
+
+    # ------------------------------------------------------------------ accounts
+
+    def for_account(self, account: str) -> MemoryStore:
+        name = non_empty_text("account", account)
+        with self._accounts.lock:
+            store = self._accounts.stores.get(name)
+            if store is None:
+                store = MemoryStore(account=name)
+                store._accounts = self._accounts
+                self._accounts.stores[name] = store
+            return store
+
+    def accounts_due(self, now: pendulum.DateTime, *, limit: int) -> Sequence[str]:
+        at = epoch_microseconds(check.an_instant("now", now))
+        check.a_limit(limit)
+        waiting = []
+        for store in self._every_account():
+            oldest = store._oldest_free_timer(at)
+            if oldest is not None:
+                waiting.append((oldest, store.account))
+        return [account for _, account in sorted(waiting)[:limit]]
+
+    def accounts_with_mail(self, now: pendulum.DateTime, *, limit: int) -> Sequence[str]:
+        due = check.an_instant("now", now)
+        check.a_limit(limit)
+        waiting = []
+        for store in self._every_account():
+            sendable = store.pending_emails(1, due_at=due)
+            if sendable:
+                waiting.append((epoch_microseconds(sendable[0].created_at), store.account))
+        return [account for _, account in sorted(waiting)[:limit]]
+
+    def _every_account(self) -> list[MemoryStore]:
+        with self._accounts.lock:
+            return list(self._accounts.stores.values())
+
+    def _oldest_free_timer(self, at: int) -> int | None:
+        """The due instant of the oldest timer due at ``at`` that nobody holds, or None."""
+        with self._lock:
+            end = self._due.bisect_left((at + 1,))
+            for entry in self._due.islice(0, end):
+                if self._claims.get((entry[1], entry[2]), at) <= at:
+                    return int(entry[0])
+        return None
 
     # ------------------------------------------------------------------ directory
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from email.message import EmailMessage
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 import pendulum
 
@@ -32,6 +32,9 @@ from convostate._ports.records import (
     Position,
     TabCount,
 )
+
+DEFAULT_ACCOUNT: Final = "default"
+"""The account of a store opened without one: a host with a single account never names it."""
 
 
 @runtime_checkable
@@ -267,6 +270,38 @@ class Store(Directory, ConversationLog, Views, TimerQueue, Outbox, Analytics, Pr
                 from the events, a user id or email, contact id or email id already taken).
         """
         ...
+
+
+class Accounts(Protocol):
+    """The role of a store that holds many accounts, as a SaaS host's one database does.
+
+    Every other role reads and writes one account, the store's :attr:`account`; ids are unique within an
+    account at most, so two accounts may hold the same ids. A host opens each account's store from one
+    shared store with :meth:`for_account`, which must cost next to nothing (no schema check, no new
+    connections): a web request may open one per call. The sweeps ask which accounts have work.
+    """
+
+    account: str
+    """The account every read and write of this store is scoped to."""
+
+    def for_account(self, account: str) -> AccountStore:
+        """The store of ``account`` on the same database (or memory), sharing this store's connections;
+        an account that is new gets its (empty) directory and default settings."""
+        ...
+
+    def accounts_due(self, now: pendulum.DateTime, *, limit: int) -> Sequence[str]:
+        """At most ``limit`` accounts that hold a timer due at ``now`` and claimed by nobody, the one whose
+        oldest such timer is oldest first (ties by account)."""
+        ...
+
+    def accounts_with_mail(self, now: pendulum.DateTime, *, limit: int) -> Sequence[str]:
+        """At most ``limit`` accounts that hold a pending email a sweep may send at ``now`` (its backoff
+        over, claimed by nobody), the one whose oldest such email is oldest first (ties by account)."""
+        ...
+
+
+class AccountStore(Store, Accounts, Protocol):
+    """A store of every role that also holds many accounts (the memory store and the SQL store)."""
 
 
 class DuplicateDelivery(Exception):

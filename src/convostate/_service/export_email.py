@@ -25,6 +25,7 @@ from convostate._core.errors import InvalidInput
 from convostate._core.events import Event, MessageReceived, MessageSent
 from convostate._core.ids import ConversationId
 from convostate._core.validate import check_type
+from convostate._ports.roles import DEFAULT_ACCOUNT
 
 DEFAULT_SENDER: Final = "convostate@localhost"
 """The ``From`` address of export emails unless the ``Helpdesk`` is given another ``sender``."""
@@ -152,12 +153,12 @@ def restored(cell: str) -> str:
     return unguarded if cell.startswith(_GUARD) and starts_like_a_formula(unguarded.lstrip(_GUARD)) else cell
 
 
-def message_id(export_id: str, sender: Address) -> str:
+def message_id(export_id: str, sender: Address, account: str = DEFAULT_ACCOUNT) -> str:
     """The ``Message-ID`` of an export's email: always the same for the same export, so a receiving server
-    can drop a second copy. An id that cannot go in a Message-ID as it is (spaces, ``@``) is hashed."""
-    local = (
-        export_id if _DOT_ATOM.fullmatch(export_id) else hashlib.sha256(export_id.encode()).hexdigest()[:32]
-    )
+    can drop a second copy, and never another account's, whose ids may be the same (an account other than
+    the default is part of it). An id that cannot go in a Message-ID as it is (spaces, ``@``) is hashed."""
+    unique = export_id if account == DEFAULT_ACCOUNT else f"{export_id}.{account}"
+    local = unique if _DOT_ATOM.fullmatch(unique) else hashlib.sha256(unique.encode()).hexdigest()[:32]
     return f"<{local}.convostate@{sender.domain}>"
 
 
@@ -173,6 +174,7 @@ def export_email(
     timezone: str,
     now: pendulum.DateTime,
     author: Callable[[Actor], str],
+    account: str = DEFAULT_ACCOUNT,
 ) -> EmailMessage:
     """The email that carries an export: to ``recipient``, with the CSV attached as
     ``<conversation id>.csv`` (``text/csv``, UTF-8) and a ``Message-ID`` made from ``export_id``."""
@@ -184,7 +186,7 @@ def export_email(
     message["To"] = Address(display_name=one_line(recipient_name), addr_spec=recipient.addr_spec)
     message["Subject"] = f"Export of conversation {conversation} with {contact}"
     message["Date"] = format_datetime(now.in_timezone("UTC"))
-    message["Message-ID"] = message_id(export_id, sender)
+    message["Message-ID"] = message_id(export_id, sender, account)
     asked = now.in_timezone(timezone).format("YYYY-MM-DD HH:mm zz")
     message.set_content(
         f"Hello {one_line(recipient_name)},\n\n"

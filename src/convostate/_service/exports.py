@@ -17,7 +17,7 @@ from convostate._core.ids import ContactId, ConversationId, UserId
 from convostate._core.validate import MAX_TEXT_CHARACTERS, at_least_one, aware_datetime, check_type
 from convostate._ports.changes import ChangeSet
 from convostate._ports.records import EmailStatus, OutgoingEmail
-from convostate._ports.roles import Clock, IdGenerator, Mailer, Store
+from convostate._ports.roles import DEFAULT_ACCOUNT, Clock, IdGenerator, Mailer, Store
 from convostate._service.access import Access
 from convostate._service.export_email import SEND_CLAIM, contact_label, email_address, export_email
 from convostate._service.results import Delivery, ExportResult
@@ -44,6 +44,7 @@ class ExportService:
         mailer: Mailer | None,
         sender: str,
         retries: RetryPolicy,
+        account: str = DEFAULT_ACCOUNT,
     ) -> None:
         self._store = store
         self._work = work
@@ -53,6 +54,7 @@ class ExportService:
         self._views = views
         self._mailer = mailer
         self._sender = email_address("sender", sender)
+        self._account = account
         self._retries = check_type("retries", retries, RetryPolicy, "RetryPolicy()")
 
     def export(self, conversation_id: ConversationId, *, by: UserId) -> ExportResult:
@@ -78,6 +80,7 @@ class ExportService:
                 events=self._store.events(conversation.id),
                 contact_name=author(Actor.contact(conversation.contact_id)),
                 sender=self._sender,
+                account=self._account,
                 recipient_name=user.name,
                 recipient=recipient,
                 timezone=settings.timezone,

@@ -51,15 +51,21 @@ class TimerService:
         at_least_one("limit", limit, "100")
         return list(self._store.due(at, limit=limit))
 
-    def run_due(self, now: datetime | None = None, *, batch: int = 100) -> Sweep:
+    def run_due(self, now: datetime | None = None, *, batch: int = 100, rounds: int | None = None) -> Sweep:
+        """Fire what is due, ``batch`` claims at a time, until nothing is (or for at most ``rounds``
+        claims: a sweep across accounts gives each its share and comes back on its next pass)."""
         at = aware_datetime(now) if now is not None else aware_datetime(self._clock.now())
         at_least_one("batch", batch, "100")
+        left = rounds
         acted: list[Outcome] = []
         stuck: dict[DueTimer, StuckTimer] = {}
         firings: dict[ConversationId, int] = {}
         # Each round claims the oldest due timers nobody holds; a timer that acting makes due is claimed by
         # a later round. A stuck timer stays claimed by this sweep until it ends, so no round fires it again.
-        while claimed := self._store.claim_due(at, limit=batch, until=at + TIMER_CLAIM):
+        while (left is None or left > 0) and (
+            claimed := self._store.claim_due(at, limit=batch, until=at + TIMER_CLAIM)
+        ):
+            left = None if left is None else left - 1
             for timer in claimed:
                 if timer in stuck:
                     continue

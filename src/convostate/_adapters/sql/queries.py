@@ -85,6 +85,7 @@ class Queries:
         )
         self.drop_timers = sa.delete(t.timers).where(m.account == P("account"), m.conversation_id == P("id"))
         self._outbox_queries(t)
+        self._account_queries(t)
         rows = t.tab_rows.c
         row_key = ("account", "inbox_id", "tab", "owner", "newest_first", "conversation_id")
         self.remove_rows = sa.delete(t.tab_rows).where(*(rows[name] == P(name) for name in row_key))
@@ -128,6 +129,34 @@ class Queries:
             k.scope_id.in_(P("scope_ids", expanding=True)),
             k.day.between(P("first_day"), P("last_day")),
         )
+
+    def _account_queries(self, t: Tables) -> None:
+        """The accounts a sweep serves: for each account, its oldest free due timer (or sendable email) by
+        an index range scan of its own rows, so a pass costs the accounts, not every timer in the database."""
+        a, m, o = t.accounts.c, t.timers.c, t.outbox.c
+        free_now: sa.BindParameter[int] = P("now")
+        oldest_timer = (
+            sa.select(sa.func.min(m.due_at))
+            .where(
+                m.account == a.account,
+                m.due_at <= free_now,
+                sa.or_(m.claimed_until.is_(None), m.claimed_until <= free_now),
+            )
+            .scalar_subquery()
+        )
+        oldest_email = (
+            sa.select(sa.func.min(o.created_at))
+            .where(
+                o.account == a.account,
+                o.sent_at.is_(None),
+                o.failed_at.is_(None),
+                sa.or_(o.next_attempt_at.is_(None), o.next_attempt_at <= free_now),
+                sa.or_(o.claimed_until.is_(None), o.claimed_until <= free_now),
+            )
+            .scalar_subquery()
+        )
+        self.accounts_due = _waiting_longest_first(a.account, oldest_timer)
+        self.accounts_with_mail = _waiting_longest_first(a.account, oldest_email)
 
     def _outbox_queries(self, t: Tables) -> None:
         """The outbox's reads, in outbox order (created_at, then the order enqueued): every email, those
@@ -200,3 +229,13 @@ class Queries:
             .limit(P("limit"))
         )
         return page
+
+
+def _waiting_longest_first(account: sa.ColumnElement[str], oldest: sa.ScalarSelect[Any]) -> sa.Select[Any]:
+    waiting = sa.select(account.label("account"), oldest.label("oldest")).subquery()
+    return (
+        sa.select(waiting.c.account)
+        .where(waiting.c.oldest.is_not(None))
+        .order_by(waiting.c.oldest, waiting.c.account)
+        .limit(P("limit"))
+    )

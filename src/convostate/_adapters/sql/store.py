@@ -10,6 +10,7 @@ or rolls back the host's transaction.
 from __future__ import annotations
 
 import contextlib
+import copy
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -22,7 +23,7 @@ from sqlalchemy import exc
 from convostate._adapters.sql import analytics, dialects, schema
 from convostate._adapters.sql.commit import Commit
 from convostate._adapters.sql.queries import Queries
-from convostate._adapters.sql.tables import DEFAULT_ACCOUNT, DEFAULT_PREFIX, Tables
+from convostate._adapters.sql.tables import DEFAULT_PREFIX, Tables
 from convostate._adapters.sql.values import decode, decode_event, instant, micros, optional_instant
 from convostate._core.analytics.facts import Count, Metric, Scope
 from convostate._core.errors import ConvostateError, InvalidInput, StorageError
@@ -44,6 +45,7 @@ from convostate._ports.records import (
     Position,
     TabCount,
 )
+from convostate._ports.roles import DEFAULT_ACCOUNT
 
 _TABS = tuple(Tab)
 T = TypeVar("T")
@@ -84,18 +86,25 @@ class SqlStore:
         self._q = Queries(self.tables)
         self._decode_cache: dict[tuple[type[Any], str], Any] = {}
         self._commit = Commit(self.tables, self._q, self.account)
+        self._known_accounts: set[str] = set()
+        """The accounts this store and its siblings know are in the database (shared by them)."""
         with self._reading() as connection:
             schema.check(connection, self.tables, self.url)
-        accounts = self.tables.accounts
+        self._ensure_account()
+
+    def _ensure_account(self) -> None:
+        if self.account in self._known_accounts:
+            return
         if (
             self._value(self._q.account_known) is None
         ):  # (a read-only database can be read when the account is in it already)
             with self._writing() as connection:
                 connection.execute(
-                    dialects.insert(connection.dialect, accounts)
+                    dialects.insert(connection.dialect, self.tables.accounts)
                     .values(account=self.account, directory_version=0, settings=None, next_email=0)
                     .on_conflict_do_nothing()
                 )
+        self._known_accounts.add(self.account)
 
     @classmethod
     def open(
@@ -140,6 +149,32 @@ class SqlStore:
         the host's to close: then this does nothing."""
         if self._owns_engine:
             self.engine.dispose()
+
+    # ------------------------------------------------------------------ accounts
+
+    def for_account(self, account: str) -> SqlStore:
+        """The store of ``account`` on this store's engine or connection: its tables, statements and
+        decoded directory records are shared, and the schema is not checked again, so opening one costs
+        a lookup of the account the first time this process sees it, and nothing after that."""
+        name = non_empty_text("account", account)
+        if name == self.account:
+            return self
+        sibling = copy.copy(self)
+        sibling.account = name
+        sibling._commit = Commit(self.tables, self._q, name)
+        sibling._owns_engine = False  # the engine is the first store's to dispose of
+        sibling._ensure_account()
+        return sibling
+
+    def accounts_due(self, now: pendulum.DateTime, *, limit: int) -> Sequence[str]:
+        at = micros(check.an_instant("now", now))
+        rows = self._rows(self._q.accounts_due, now=at, limit=check.a_limit(limit))
+        return [row.account for row in rows]
+
+    def accounts_with_mail(self, now: pendulum.DateTime, *, limit: int) -> Sequence[str]:
+        at = micros(check.an_instant("now", now))
+        rows = self._rows(self._q.accounts_with_mail, now=at, limit=check.a_limit(limit))
+        return [row.account for row in rows]
 
     # ------------------------------------------------------------------ transactions
 

@@ -18,7 +18,6 @@ from typing import Final
 import sqlalchemy as sa
 
 DEFAULT_PREFIX: Final = "convostate_"
-DEFAULT_ACCOUNT: Final = "default"
 
 _KEY = sa.String().with_variant(sa.String(collation="C"), "postgresql")
 """Text that is a key or a tie-break: compared byte by byte on every database."""

@@ -16,7 +16,6 @@ from convostate._core.timing import epoch_microseconds
 T = TypeVar("T")
 
 
-
 def encode(value: object) -> str:
     """The codec's JSON, escaped to ASCII so that any text (a lone surrogate, a NUL) fits any database."""
     return json.dumps(to_data(value), separators=(",", ":"))
