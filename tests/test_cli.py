@@ -21,7 +21,7 @@ import pendulum
 import pytest
 
 import convostate
-from convostate import EmailStatus, Helpdesk, Role
+from convostate import EmailStatus, Helpdesk, Role, Tab
 from convostate._cli.app import main
 from convostate._cli.rules import to_toml
 from convostate.core import status_machine
@@ -246,6 +246,35 @@ def test_run_due_fires_a_due_snooze(capsys: pytest.CaptureFixture[str], tmp_path
     assert run_json(capsys, "run-due", url) == {"acted": 0, "stuck": []}  # once only
 
 
+def _snoozed_in(url: str, accounts: dict[str, int]) -> None:
+    """In each account, that many conversations snoozed until a day ago."""
+    past = pendulum.now("UTC").subtract(days=2)
+    with Helpdesk.open(url, clock=ManualClock(past)) as service:
+        for account, snoozed in accounts.items():
+            helpdesk = service.for_account(account)
+            ana = helpdesk.add_user("Ana", "ana@example.com", role=Role.ADMIN)
+            inbox = helpdesk.add_inbox("Support", members=[ana.id], by=ana.id)
+            for n in range(snoozed):
+                contact = helpdesk.add_contact(phone=f"+1555555{n:04d}").id
+                conversation = helpdesk.receive(contact, inbox.id, "Hello").conversation.id
+                helpdesk.snooze(conversation, past.add(days=1), by=ana.id)
+
+
+def test_run_due_serves_one_account_or_all(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "desk.db")
+    _snoozed_in(url, {"acme": 3, "globex": 1, "initech": 2})
+    assert run_json(capsys, "run-due", url, "--account", "globex") == {"acted": 1, "stuck": []}
+    assert run_json(capsys, "run-due", url, "--all-accounts", "--batch", "1") == {
+        "acted": 5,
+        "stuck": [],
+        "accounts": {"acme": 3, "initech": 2},
+    }
+    assert run_json(capsys, "run-due", url, "--all-accounts") == {"acted": 0, "stuck": [], "accounts": {}}
+    status, _, err = run(capsys, "run-due", url, "--all-accounts", "--account", "acme")
+    assert status == 2
+    assert "not allowed with argument" in err
+
+
 def test_run_due_on_a_database_without_the_schema_fails(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -281,6 +310,25 @@ def test_deliver_sends_the_outbox_through_smtp(
     assert run_json(capsys, "deliver", url, "--smtp", smtp) == {"sent": [], "failed": []}
     with Helpdesk.open(url) as helpdesk:
         assert len(helpdesk.emails(EmailStatus.SENT)) == 1
+
+
+def test_deliver_serves_every_account(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    url = sqlite_url(tmp_path / "desk.db")
+    _snoozed_in(url, {"acme": 1, "globex": 1})
+    with Helpdesk.open(url) as service:  # no mailer: the exports wait in the outbox
+        for account, exports in (("acme", 2), ("globex", 1)):
+            helpdesk = service.for_account(account)
+            (ana,) = helpdesk.search_users("Ana")
+            conversation = helpdesk.tab(ana.id, Tab.UNASSIGNED).conversations[0].id
+            for _ in range(exports):
+                assert not helpdesk.export(conversation, by=ana.id).delivered
+    smtp = f"smtp://{smtp_server.host}:{smtp_server.port}"
+    delivered = run_json(capsys, "deliver", url, "--smtp", smtp, "--all-accounts", "--limit", "1")
+    assert (len(delivered["sent"]), delivered["failed"]) == (3, [])
+    assert len(smtp_server.handler.received) == 3
+    assert run_json(capsys, "deliver", url, "--smtp", smtp, "--all-accounts") == {"sent": [], "failed": []}
 
 
 def test_deliver_takes_the_smtp_url_from_the_environment(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from convostate import Helpdesk, SchemaMismatch, SmtpMailer
+from convostate import Delivery, Helpdesk, OutgoingEmail, SchemaMismatch, SmtpMailer, Sweep
 from convostate._cli.output import CommandFailed, emit
 
 SMTP_URL_VARIABLE = "CONVOSTATE_SMTP_URL"
@@ -36,6 +36,7 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     )
     _url(run_due)
     run_due.add_argument("--batch", type=int, default=100, help="timers claimed at a time (default: 100)")
+    _accounts(run_due)
     run_due.set_defaults(run=run_due_timers)
     deliver = commands.add_parser(
         "deliver", parents=[parent], help="send the outbox's due emails (call it from cron)"
@@ -48,11 +49,22 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
         f"(default: ${SMTP_URL_VARIABLE})",
     )
     deliver.add_argument("--limit", type=int, default=100, help="emails to try (default: 100)")
+    _accounts(deliver)
     deliver.set_defaults(run=deliver_emails)
 
 
 def _url(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", help="a SQLAlchemy database URL, e.g. sqlite:///helpdesk.db")
+
+
+def _accounts(parser: argparse.ArgumentParser) -> None:
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--account", default="default", help="the account to serve (default: %(default)s)")
+    which.add_argument(
+        "--all-accounts",
+        action="store_true",
+        help="serve every account with work, in fair passes (each account a share per pass)",
+    )
 
 
 def upgrade(arguments: argparse.Namespace) -> int:
@@ -131,13 +143,40 @@ def run_due_timers(arguments: argparse.Namespace) -> int:
     if arguments.batch < 1:
         raise CommandFailed("--batch must be at least 1", code=2)
     refuse_missing_sqlite_file(arguments.url)
-    with Helpdesk.open(arguments.url) as helpdesk:
-        sweep = helpdesk.run_due(batch=arguments.batch)
-    stuck = [{"conversation": s.timer.conversation_id.value, "reason": s.reason} for s in sweep.stuck]
-    lines = [f"ran {len(sweep.acted)} due timer{'s' * (len(sweep.acted) != 1)}, {len(stuck)} stuck"]
-    lines += [f"  stuck: {entry['conversation']}: {entry['reason']}" for entry in stuck]
-    emit(arguments, {"acted": len(sweep.acted), "stuck": stuck}, "\n".join(lines))
-    return 1 if stuck else 0
+    with Helpdesk.open(arguments.url, account=arguments.account) as helpdesk:
+        sweeps = _swept(helpdesk, arguments)
+    acted = sum(len(sweep.acted) for sweep in sweeps.values())
+    stuck = {
+        (account, s.timer.conversation_id.value, s.timer.rule_id.value): s.reason
+        for account, sweep in sweeps.items()
+        for s in sweep.stuck
+    }
+    report = [
+        {"account": account, "conversation": conversation, "reason": reason}
+        for (account, conversation, _), reason in stuck.items()
+    ]
+    lines = [f"ran {acted} due timer{'s' * (acted != 1)}, {len(report)} stuck"]
+    lines += [f"  stuck: {entry['account']}: {entry['conversation']}: {entry['reason']}" for entry in report]
+    data: dict[str, object] = {"acted": acted, "stuck": report}
+    if arguments.all_accounts:
+        data["accounts"] = {account: len(sweep.acted) for account, sweep in sorted(sweeps.items())}
+    emit(arguments, data, "\n".join(lines))
+    return 1 if report else 0
+
+
+def _swept(helpdesk: Helpdesk, arguments: argparse.Namespace) -> dict[str, Sweep]:
+    """One account's sweep, or passes over every account until a pass fires nothing (a stuck timer is
+    due again after each pass, so "nothing listed" would never come)."""
+    if not arguments.all_accounts:
+        return {helpdesk.account: helpdesk.run_due(batch=arguments.batch)}
+    sweeps: dict[str, Sweep] = {}
+    while True:
+        passed = helpdesk.run_due_everywhere(batch=arguments.batch)
+        for account, sweep in passed.items():
+            before = sweeps.get(account, Sweep((), ()))
+            sweeps[account] = Sweep(before.acted + sweep.acted, before.stuck + sweep.stuck)
+        if not any(sweep.acted for sweep in passed.values()):
+            return sweeps
 
 
 def deliver_emails(arguments: argparse.Namespace) -> int:
@@ -148,8 +187,11 @@ def deliver_emails(arguments: argparse.Namespace) -> int:
         raise CommandFailed("--limit must be at least 1", code=2)
     mailer = SmtpMailer.from_url(smtp)
     refuse_missing_sqlite_file(arguments.url)
-    with Helpdesk.open(arguments.url, mailer=mailer) as helpdesk:
-        delivery = helpdesk.deliver_pending(arguments.limit)
+    with Helpdesk.open(arguments.url, mailer=mailer, account=arguments.account) as helpdesk:
+        if arguments.all_accounts:
+            delivery = _delivered_everywhere(helpdesk, arguments.limit)
+        else:
+            delivery = helpdesk.deliver_pending(arguments.limit)
     failed = [
         {
             "email": email.id,
@@ -164,3 +206,15 @@ def deliver_emails(arguments: argparse.Namespace) -> int:
     lines += [f"  failed: {entry['email']}: {entry['error']}" for entry in failed]
     emit(arguments, {"sent": [email.id for email in delivery.sent], "failed": failed}, "\n".join(lines))
     return 1 if failed else 0
+
+
+def _delivered_everywhere(helpdesk: Helpdesk, limit: int) -> Delivery:
+    """Passes over every account until none has an email to send now (a failed send waits for its retry,
+    so the passes end)."""
+    sent: tuple[OutgoingEmail, ...] = ()
+    failed: tuple[OutgoingEmail, ...] = ()
+    while passed := helpdesk.deliver_pending_everywhere(limit):
+        for delivery in passed.values():
+            sent += delivery.sent
+            failed += delivery.failed
+    return Delivery(sent, failed)
