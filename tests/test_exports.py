@@ -269,6 +269,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "MailerUnavailable",
             "ManualClock",
             "SequentialIds",
+            "Simulation",
         }
     ),
 }

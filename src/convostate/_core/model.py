@@ -356,3 +356,9 @@ class Conversation:
     def participants(self, inbox: Inbox) -> frozenset[UserId]:
         """The users on the conversation: its assignees, or the owner of a single-user inbox."""
         return inbox.members if inbox.is_single_user else self.assignees
+
+    def _repr_html_(self) -> str:
+        """What Jupyter shows (a table of its fields; instants in their own offset, UTC as stored)."""
+        from convostate._core import display  # noqa: PLC0415 (only notebooks need it)
+
+        return display.conversation(self)
