@@ -276,3 +276,54 @@ def test_hostile_ids_come_out_escaped() -> None:
         assert "<img" not in markup
         assert "<i>" not in markup
         assert "<b>" not in markup
+
+
+class Printer:
+    """Collects what ``_repr_pretty_`` prints, as IPython's printer would."""
+
+    def __init__(self) -> None:
+        self.printed: list[str] = []
+
+    def text(self, text: str, /) -> None:
+        self.printed.append(text)
+
+
+def test_ipython_prints_a_conversation_on_one_line_and_repr_stays_attrs() -> None:
+    story = Story()
+    conversation = story.desk.conversation(story.conversation)
+    printer = Printer()
+
+    conversation._repr_pretty_(printer, cycle=False)
+
+    assert printer.printed == [
+        f"<Conversation {story.conversation.value}: open, inbox {story.inbox.value}, contact "
+        f"{story.contact.value}, assigned to {story.ana.value}, unread, last activity "
+        f"2026-03-04 10:12:00+00:00; version {conversation.version}>"
+    ]
+    assert repr(conversation).startswith(f"Conversation(id={story.conversation!r}, inbox_id=")
+
+
+def test_ipython_prints_a_history_entry_on_one_line() -> None:
+    story = Story()
+    entry = story.desk.history(story.conversation)[0]
+    printer = Printer()
+
+    entry._repr_pretty_(printer, cycle=False)
+
+    assert printer.printed == [
+        f"<1. 2026-03-02 09:00:00+00:00 contact:{story.contact.value} ConversationStarted: {entry.summary}>"
+    ]
+    assert repr(entry).startswith("HistoryEntry(version=1, event=ConversationStarted(")
+
+
+def test_an_unassigned_conversation_says_so_in_its_line() -> None:
+    clock = ManualClock(START)
+    desk = Helpdesk(clock=clock, ids=SequentialIds())
+    ana = desk.add_user("Ana", "ana@example.com", role=Role.ADMIN).id
+    inbox = desk.add_inbox("Support", members=[ana], by=ana).id
+    contact = desk.add_contact(name="Maria").id
+    conversation = desk.receive(contact, inbox, "Hi").conversation
+    desk.mark_read(conversation.id, by=ana)
+    printer = Printer()
+    desk.conversation(conversation.id)._repr_pretty_(printer, cycle=False)
+    assert "unassigned, last activity" in printer.printed[0]

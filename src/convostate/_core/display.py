@@ -1,5 +1,7 @@
 """HTML for notebooks: what Jupyter shows for a conversation, a tab page, badges, a history, contact info
-and a report (their ``_repr_html_`` methods call these).
+and a report (their ``_repr_html_`` methods call these); and the one-line text IPython's pretty printer
+shows for a conversation and a history entry, whose attrs ``repr`` (kept, for tests and logs) spells out
+every field and the whole event.
 
 Pure functions from a value to a string. Every piece of text goes through ``html.escape``: names, tags and
 message bodies come from contacts and are hostile input. The values are described by protocols rather than
@@ -33,6 +35,12 @@ _TAB_TITLES = {
     Tab.STARRED: "Starred",
     Tab.ALL_OPEN: "All Open",
 }
+
+
+class PrettyPrinter(Protocol):
+    """The part of IPython's ``RepresentationPrinter`` that ``_repr_pretty_`` uses."""
+
+    def text(self, text: str, /) -> None: ...
 
 
 class TabCountLike(Protocol):
@@ -438,3 +446,32 @@ def report(value: ReportLike) -> str:
         _title("Total"),
         figures(value.total),
     )
+
+
+# ---------------------------------------------------------------- plain text, for IPython's pretty printer
+
+
+def _when(value: datetime) -> str:
+    return value.replace(microsecond=0).isoformat(sep=" ")
+
+
+def conversation_text(value: Conversation) -> str:
+    """One line: the id, then what a person looks for first."""
+    parts = [
+        value.status.value,
+        f"inbox {value.inbox_id}",
+        f"contact {value.contact_id}",
+        f"assigned to {', '.join(sorted(str(user) for user in value.assignees))}"
+        if value.assignees
+        else "unassigned",
+    ]
+    if value.unread:
+        parts.append("unread")
+    parts.append(f"last activity {_when(value.last_activity_at)}")
+    return f"<Conversation {value.id}: {', '.join(parts)}; version {value.version}>"
+
+
+def history_entry_text(entry: HistoryEntryLike) -> str:
+    """One line: version, instant, actor, event and summary."""
+    event = entry.event
+    return f"<{entry.version}. {_when(event.at)} {event.actor} {type(event).__name__}: {entry.summary}>"

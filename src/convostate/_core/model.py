@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pendulum
@@ -29,6 +29,9 @@ from convostate._core.validate import (
     text,
     time_zone,
 )
+
+if TYPE_CHECKING:
+    from convostate._core.display import PrettyPrinter
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -362,3 +365,9 @@ class Conversation:
         from convostate._core import display  # noqa: PLC0415 (only notebooks need it)
 
         return display.conversation(self)
+
+    def _repr_pretty_(self, printer: PrettyPrinter, cycle: bool) -> None:
+        """What IPython prints: one line (``repr`` stays attrs', every field)."""
+        from convostate._core import display  # noqa: PLC0415 (only IPython needs it)
+
+        printer.text(display.conversation_text(self))

@@ -127,6 +127,9 @@ class HistoryEntry:
     def _repr_html_(self) -> str:
         return display.history([self])
 
+    def _repr_pretty_(self, printer: display.PrettyPrinter, cycle: bool) -> None:
+        printer.text(display.history_entry_text(self))
+
 
 class History(list[HistoryEntry]):
     """A conversation's history, oldest first: a plain list of entries, which Jupyter shows as a table."""
