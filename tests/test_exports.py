@@ -271,6 +271,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "MailerUnavailable",
             "ManualClock",
             "SequentialIds",
+            "Simulation",
         }
     ),
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pendulum
@@ -29,6 +29,9 @@ from convostate._core.validate import (
     text,
     time_zone,
 )
+
+if TYPE_CHECKING:
+    from convostate._core.display import PrettyPrinter
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -361,3 +364,15 @@ class Conversation:
     def participants(self, inbox: Inbox) -> frozenset[UserId]:
         """The users on the conversation: its assignees, or the owner of a single-user inbox."""
         return inbox.members if inbox.is_single_user else self.assignees
+
+    def _repr_html_(self) -> str:
+        """What Jupyter shows (a table of its fields; instants in their own offset, UTC as stored)."""
+        from convostate._core import display  # noqa: PLC0415 (only notebooks need it)
+
+        return display.conversation(self)
+
+    def _repr_pretty_(self, printer: PrettyPrinter, cycle: bool) -> None:
+        """What IPython prints: one line (``repr`` stays attrs', every field)."""
+        from convostate._core import display  # noqa: PLC0415 (only IPython needs it)
+
+        printer.text(display.conversation_text(self))

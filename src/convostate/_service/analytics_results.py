@@ -9,6 +9,7 @@ from datetime import date
 import attrs
 import pendulum
 
+from convostate._core import display
 from convostate._core.analytics.durations import NO_DURATIONS, DurationStats
 from convostate._core.analytics.facts import Count, Metric, Scope
 from convostate._core.ids import ConversationId, InboxId, UserId
@@ -125,6 +126,9 @@ class ContactInfo:
     def waiting(self) -> bool:
         return self.waiting_since is not None
 
+    def _repr_html_(self) -> str:
+        return display.contact_info(self)
+
 
 @attrs.frozen
 class ReportRow:
@@ -149,3 +153,6 @@ class Report:
     last_day: date
     rows: tuple[ReportRow, ...]
     total: Figures
+
+    def _repr_html_(self) -> str:
+        return display.report(self)

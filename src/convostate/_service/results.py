@@ -6,6 +6,7 @@ import reprlib
 
 import attrs
 
+from convostate._core import display
 from convostate._core.actors import Actor
 from convostate._core.errors import InvalidInput
 from convostate._core.events import Event
@@ -38,6 +39,9 @@ class Page:
 
     conversations: tuple[Conversation, ...]
     next_cursor: str | None
+
+    def _repr_html_(self) -> str:
+        return display.page(self)
 
 
 def cursor_after(conversation: Conversation) -> str:
@@ -88,6 +92,9 @@ class Badges:
         count: TabCount = getattr(self, tab.value)
         return count
 
+    def _repr_html_(self) -> str:
+        return display.badges(self)
+
 
 @attrs.frozen
 class StuckTimer:
@@ -116,6 +123,21 @@ class HistoryEntry:
     @property
     def actor(self) -> Actor:
         return self.event.actor
+
+    def _repr_html_(self) -> str:
+        return display.history([self])
+
+    def _repr_pretty_(self, printer: display.PrettyPrinter, cycle: bool) -> None:
+        printer.text(display.history_entry_text(self))
+
+
+class History(list[HistoryEntry]):
+    """A conversation's history, oldest first: a plain list of entries, which Jupyter shows as a table."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return display.history(self)
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@ from convostate._core.validate import check_type, clean_text
 from convostate._ports.roles import Clock, Store
 from convostate._service.access import Access
 from convostate._service.history import summarize
-from convostate._service.results import Badges, HistoryEntry, Page, cursor_after, parse_cursor
+from convostate._service.results import Badges, History, HistoryEntry, Page, cursor_after, parse_cursor
 from convostate._service.user_search import search
 
 MAX_PAGE_SIZE = 500
@@ -64,10 +64,10 @@ class ViewService:
         timezone = self._store.settings().timezone
         events = self._store.events(conversation_id)
         name = self.namer()
-        return [
+        return History(
             HistoryEntry(n, event, summarize(event, timezone, name, self._rule_reason))
             for n, event in enumerate(events, start=1)
-        ]
+        )
 
     def namer(self) -> Callable[[object], str]:
         """What people call a user or contact (the id itself if it has no name), each looked up once per
