@@ -23,6 +23,8 @@ CONVOSTATE_DATABASE = os.environ.get("CONVOSTATE_DATABASE", "default")
 """The database alias convostate's tables live in, and every model with them (``OneDatabase``)."""
 CONVOSTATE_ACCOUNT = "default"
 """convostate's account in that database (the tests give each test its own)."""
+CONVOSTATE_SMTP_URL = os.environ.get("CONVOSTATE_SMTP_URL")
+"""Where exports are sent (``smtp://relay.internal:25``); without it they wait in the outbox."""
 
 DATABASES: dict[str, dict[str, object]] = {
     "default": {

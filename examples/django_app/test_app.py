@@ -21,8 +21,9 @@ from django.db.transaction import TransactionManagementError
 from django.test import Client, override_settings
 
 from convostate import ConversationId, EmailStatus, InboxId, Role, Status, Unsnoozed, UserId
-from convostate.testing import ManualClock
+from convostate.testing import CollectingMailer, ManualClock
 
+from .inbox import desk as desk_module
 from .inbox import views
 from .inbox.desk import helpdesk, lending_engine
 from .inbox.models import Activity
@@ -298,6 +299,19 @@ def test_the_sweep_command_runs_the_due_timers_once(desk: Desk) -> None:
     again = StringIO()
     call_command("convostate_sweep", stdout=again)
     assert again.getvalue() == "ran 0 due timers, 0 stuck\n"
+
+
+def test_the_sweep_command_sends_the_queued_emails(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    conversation = conversation_of(desk.inbound("SM1")).value
+    ok(desk.client(desk.bo).post(f"/conversations/{conversation}/export"))  # no mailer: queued
+    sent = CollectingMailer()
+    monkeypatch.setattr(desk_module, "mailer", lambda: sent)  # as CONVOSTATE_SMTP_URL would configure one
+
+    out = StringIO()
+    call_command("convostate_sweep", stdout=out)
+    assert out.getvalue() == "ran 0 due timers, 0 stuck\nsent 1 emails, 0 failed\n"
+    assert len(sent.sent) == 1
+    assert "bo@example.com" in sent.sent[0]["To"]
 
 
 def test_migrating_back_drops_convostates_tables_and_forward_makes_them(desk: Desk) -> None:

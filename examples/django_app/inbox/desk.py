@@ -19,7 +19,7 @@ from django.db import connections
 from django.db.transaction import TransactionManagementError
 from sqlalchemy.pool import NullPool
 
-from convostate import Clock, Helpdesk, SmtpMailer
+from convostate import Clock, Helpdesk, Mailer, SmtpMailer
 from convostate.sql import SqlStore
 
 
@@ -73,8 +73,8 @@ def lending_engine(using: str) -> sa.Engine:
     return sa.create_engine(url, creator=lend, poolclass=NullPool, pool_reset_on_return=None, **options)
 
 
-def mailer() -> SmtpMailer | None:
-    smtp = getattr(settings, "CONVOSTATE_SMTP_URL", None)
+def mailer() -> Mailer | None:
+    smtp = settings.CONVOSTATE_SMTP_URL
     return SmtpMailer.from_url(smtp) if smtp else None
 
 
