@@ -18,7 +18,8 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connections, transaction
 from django.db.transaction import TransactionManagementError
-from django.test import Client, override_settings
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory, override_settings
 
 from convostate import ConversationId, EmailStatus, InboxId, Role, Status, Unsnoozed, UserId
 from convostate.testing import CollectingMailer, ManualClock
@@ -137,6 +138,20 @@ def test_an_exception_in_a_view_after_both_writes_rolls_back_both(
     with in_transaction(desk.alias), helpdesk() as helpdesk_:
         assert helpdesk_.conversation(conversation).assignees == frozenset()
         assert len(helpdesk_.history(conversation)) == 2
+
+
+def test_a_refusal_after_the_hosts_write_rolls_the_write_back(desk: Desk) -> None:
+    @views.json_view
+    def writes_then_refused(request: HttpRequest) -> HttpResponse:
+        Activity.objects.create(user_id=desk.bo.value, action="close", conversation_id="nope")
+        with helpdesk() as helpdesk_:
+            return views.as_json(helpdesk_.close(ConversationId("nope"), by=desk.bo))
+
+    request = RequestFactory().post("/", headers={"X-User-Id": desk.bo.value})
+    with transaction.atomic(using=desk.alias):  # what ATOMIC_REQUESTS does around a view
+        response = writes_then_refused(request)
+    assert response.status_code == 404
+    assert not Activity.objects.exists()
 
 
 def test_convostate_outside_a_transaction_is_refused(desk: Desk) -> None:
