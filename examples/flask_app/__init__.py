@@ -1,0 +1,1 @@
+"""A Flask inbox on convostate: ``app.py`` is the app, ``test_app.py`` its tests (docs/embedding.md)."""
