@@ -242,10 +242,12 @@ EXPECTED: dict[str, frozenset[str]] = {
     ),
     "convostate.codec": frozenset(
         {
+            "PROBLEM_MEDIA_TYPE",
             "SCHEMA",
             "TYPES",
             "from_data",
             "from_json",
+            "problem",
             "to_data",
             "to_json",
         }

@@ -62,7 +62,7 @@ def ok(response: Response) -> Any:
 
 
 def refusal(response: Response) -> tuple[int, str]:
-    return response.status_code, response.json()["error"]
+    return response.status_code, response.json()["title"]
 
 
 def conversation_of(outcome: Any) -> ConversationId:

@@ -15,41 +15,24 @@ share between threads (each call takes a connection from its pool). Who is calli
 
 from __future__ import annotations
 
-import json
 import os
 
 import click
 from flask import Flask, Response, request
 
 from convostate import (
-    ConcurrencyConflict,
     ContactId,
     ConversationId,
     ConvostateError,
-    DuplicateContact,
     Helpdesk,
     InboxId,
     InvalidInput,
     PermissionDenied,
     SmtpMailer,
-    StorageBusy,
     Tab,
     UserId,
 )
-from convostate.codec import to_json
-
-STATUSES: tuple[tuple[type[BaseException], int], ...] = (
-    (PermissionError, 403),  # PermissionDenied, ExportDisabled
-    (LookupError, 404),  # UnknownConversation, UnknownUser, UnknownContact, UnknownInbox
-    (ValueError, 422),  # InvalidInput (DuplicateContact too), NotAMember, SingleUserInbox
-    (ConcurrencyConflict, 409),  # every retry lost a race: the client may try again
-    (StorageBusy, 503),
-)
-"""The HTTP status of each convostate refusal, by the builtin it inherits (docs/errors.md); else 500."""
-
-
-def status_for(error: ConvostateError) -> int:
-    return next((status for kind, status in STATUSES if isinstance(error, kind)), 500)
+from convostate.codec import PROBLEM_MEDIA_TYPE, problem, to_json
 
 
 def create_app(helpdesk: Helpdesk | None = None) -> Flask:
@@ -63,15 +46,15 @@ def create_app(helpdesk: Helpdesk | None = None) -> Flask:
 
     @app.errorhandler(ConvostateError)
     def refused(error: ConvostateError) -> Response:
-        problem = {"error": type(error).__name__, "message": str(error)}
-        return Response(json.dumps(problem), status_for(error), mimetype="application/json")
+        status, body = problem(error)  # 403, 404, 409, 422, 503 (docs/codec.md)
+        return Response(body, status, mimetype=PROBLEM_MEDIA_TYPE)
 
     @app.post("/webhooks/inbound")
     def inbound() -> Response:
         """The provider's webhook: ``message_id`` makes a redelivery change nothing."""
         message_id, phone, inbox, body = field("message_id"), field("from"), field("inbox_id"), field("body")
         desk.inbox(InboxId(inbox))  # an unknown inbox is refused before the sender is added
-        sender = contact_for(desk, phone)
+        sender = desk.contact_for(phone=phone).id  # added once, however many redeliveries race
         return as_json(desk.receive(sender, InboxId(inbox), body, external_id=message_id))
 
     @app.get("/tabs")
@@ -154,14 +137,3 @@ def limit() -> int:
     if not text.isdigit():
         raise InvalidInput(f"limit must be a whole number of conversations, not {text!r}")
     return int(text)
-
-
-def contact_for(desk: Helpdesk, phone: str) -> ContactId:
-    """The sender, found by phone or added (once, even when two webhooks race on a new number)."""
-    found = desk.find_contact(phone=phone)
-    if found is not None:
-        return found.id
-    try:
-        return desk.add_contact(phone=phone).id
-    except DuplicateContact as duplicate:
-        return duplicate.existing

@@ -16,7 +16,7 @@ from convostate._adapters.ids import RandomIds
 from convostate._adapters.memory_store import MemoryStore
 from convostate._core.business_hours import BusinessHours
 from convostate._core.commands import Command
-from convostate._core.errors import InvalidInput, MailerNotConfigured
+from convostate._core.errors import DuplicateContact, InvalidInput, MailerNotConfigured
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, UserId
 from convostate._core.model import AccountSettings, Availability, Contact, Conversation, Inbox, Role, User
@@ -303,6 +303,27 @@ class Helpdesk:
             InvalidInput: the phone is not a phone number, or the email not an address.
         """
         return self._directory.add_contact(name=name, phone=phone, email=email, tags=tags)
+
+    def contact_for(self, *, phone: str | None = None, email: str | None = None, name: str = "") -> Contact:
+        """The contact who wrote from ``phone`` or ``email``: the one with that phone, else the one with
+        that email, else a new contact with both (and ``name``). What an inbound webhook calls before
+        :meth:`receive`: two webhooks racing on a new number add it once, and both get that contact.
+
+        Raises:
+            InvalidInput: neither a phone nor an email, or one that is not a phone number or an address.
+        """
+        if phone is None and email is None:
+            raise InvalidInput("contact_for takes the phone or the email (or both) the message came from")
+        for found in (
+            None if phone is None else self.find_contact(phone=phone),
+            None if email is None else self.find_contact(email=email),
+        ):
+            if found is not None:
+                return found
+        try:
+            return self.add_contact(name=name, phone=phone, email=email)
+        except DuplicateContact as duplicate:  # another webhook added it since we looked
+            return self._access.contact(duplicate.existing)
 
     def find_contact(self, *, phone: str | None = None, email: str | None = None) -> Contact | None:
         """The contact with this phone (any spelling :meth:`add_contact` accepts) or email (any case), or

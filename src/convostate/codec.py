@@ -15,6 +15,8 @@ is read, or knowingly refused, by the next. The format, pinned by ``tests/test_c
 Decoding builds every value with its class's constructor, so its checks run. Anything else (an unknown
 type, another schema, a missing or unexpected field, a wrong type, a time without an offset, text that is not
 JSON) is refused with :class:`~convostate.InvalidInput`, which says what was expected and where.
+
+:func:`problem` turns a refusal into the answer of a JSON API: an HTTP status and a problem-details body.
 """
 
 from __future__ import annotations
@@ -25,5 +27,7 @@ from convostate._codec import from_data as from_data
 from convostate._codec import from_json as from_json
 from convostate._codec import to_data as to_data
 from convostate._codec import to_json as to_json
+from convostate._problem import PROBLEM_MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from convostate._problem import problem as problem
 
-__all__ = ["SCHEMA", "TYPES", "from_data", "from_json", "to_data", "to_json"]
+__all__ = ["PROBLEM_MEDIA_TYPE", "SCHEMA", "TYPES", "from_data", "from_json", "problem", "to_data", "to_json"]

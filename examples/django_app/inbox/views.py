@@ -17,33 +17,21 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from convostate import (
-    ConcurrencyConflict,
     ContactId,
     ConversationId,
     ConvostateError,
-    DuplicateContact,
-    Helpdesk,
     InboxId,
     InvalidInput,
     PermissionDenied,
-    StorageBusy,
     Tab,
     UserId,
 )
-from convostate.codec import to_json
+from convostate.codec import PROBLEM_MEDIA_TYPE, problem, to_json
 
 from .desk import helpdesk
 from .models import Activity
 
 View = Callable[..., HttpResponse]
-STATUSES: tuple[tuple[type[BaseException], int], ...] = (
-    (PermissionError, 403),  # PermissionDenied, ExportDisabled
-    (LookupError, 404),  # UnknownConversation, UnknownUser, UnknownContact, UnknownInbox
-    (ValueError, 422),  # InvalidInput (DuplicateContact too), NotAMember, SingleUserInbox
-    (ConcurrencyConflict, 409),  # every retry lost a race: the client may try again
-    (StorageBusy, 503),
-)
-"""The HTTP status of each convostate refusal, by the builtin it inherits (docs/errors.md); else 500."""
 
 
 def json_view(view: View) -> View:
@@ -55,9 +43,8 @@ def json_view(view: View) -> View:
             return view(request, **path)
         except ConvostateError as error:
             transaction.set_rollback(True, using=settings.CONVOSTATE_DATABASE)
-            status = next((status for kind, status in STATUSES if isinstance(error, kind)), 500)
-            problem = {"error": type(error).__name__, "message": str(error)}
-            return HttpResponse(json.dumps(problem), status=status, content_type="application/json")
+            status, body = problem(error)  # 403, 404, 409, 422, 503 (docs/codec.md)
+            return HttpResponse(body, status=status, content_type=PROBLEM_MEDIA_TYPE)
 
     return csrf_exempt(handled)
 
@@ -74,7 +61,7 @@ def inbound(request: HttpRequest) -> HttpResponse:
     message_id, phone, inbox, text = body("message_id"), body("from"), body("inbox_id"), body("body")
     with helpdesk() as desk:
         desk.inbox(InboxId(inbox))  # an unknown inbox is refused before the sender is added
-        sender = contact_for(desk, phone)
+        sender = desk.contact_for(phone=phone).id  # added once, however many redeliveries race
         return as_json(desk.receive(sender, InboxId(inbox), text, external_id=message_id))
 
 
@@ -185,14 +172,3 @@ def whole_number(text: str) -> int:
     if not text.isdigit():
         raise InvalidInput(f"limit must be a whole number of conversations, not {text!r}")
     return int(text)
-
-
-def contact_for(desk: Helpdesk, phone: str) -> ContactId:
-    """The sender, found by phone or added (once, even when two webhooks race on a new number)."""
-    found = desk.find_contact(phone=phone)
-    if found is not None:
-        return found.id
-    try:
-        return desk.add_contact(phone=phone).id
-    except DuplicateContact as duplicate:
-        return duplicate.existing
