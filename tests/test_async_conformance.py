@@ -1,0 +1,85 @@
+"""The SQL store over SQLAlchemy's asyncio extension keeps every promise of the Store protocol: the shipped
+conformance suites, races included, on SQLite through aiosqlite and on PostgreSQL through psycopg's async
+driver. Every call runs in a greenlet on one event loop (tests/async_runner.py), as ``AsyncHelpdesk`` runs
+it; the racing threads' calls interleave there as coroutines do, each on a handle of its own (a store on the
+same asyncio engine, so a connection of its own from the pool for every call).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+pytest.importorskip("aiosqlite", reason="the asyncio SQL store needs the [async] extra")
+
+from convostate import Store
+from convostate.aio import open_sql_store
+from convostate.sql import SqlStore
+from convostate.testing.conformance import StoreConformance
+from tests.async_runner import LoopThread, SyncStore
+from tests.sql_stores import POSTGRES_URL, TEST_PREFIX, heavy, needs_postgres, postgres_engine
+
+
+@pytest.fixture(scope="module")
+def runner() -> Iterator[LoopThread]:
+    loop = LoopThread()
+    yield loop
+    loop.stop()
+
+
+@pytest.fixture(scope="module")
+def sqlite_database(runner: LoopThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStore]:
+    """One SQLite file for the module, its schema made once: each test is a new account in it (a new
+    account is an empty store), so a test costs no migration."""
+    path = tmp_path_factory.mktemp("aiosqlite") / "helpdesk.db"
+    store = runner.run(open_sql_store(f"sqlite+aiosqlite:///{path}"))
+    yield store
+    runner.in_greenlet(store.close)
+
+
+class _AsyncConformance(StoreConformance):
+    @pytest.fixture(autouse=True)
+    def _runner(self, runner: LoopThread) -> None:
+        self._loop = runner
+
+    def another_handle(self, store: Store) -> Store:
+        assert isinstance(store, SyncStore)
+        inner: SqlStore = store.inner
+        return SyncStore(
+            self._loop.in_greenlet(SqlStore, inner.engine, account=inner.account, prefix=inner.tables.prefix),
+            self._loop,
+        )
+
+
+@heavy
+class TestAiosqliteFile(_AsyncConformance):
+    @pytest.fixture(autouse=True)
+    def _database(self, sqlite_database: SqlStore) -> None:
+        self._database = sqlite_database
+
+    def make_store(self) -> Store:
+        engine = self._database.engine
+        return SyncStore(self._loop.in_greenlet(SqlStore, engine, account=f"test-{uuid.uuid4()}"), self._loop)
+
+
+@heavy
+@needs_postgres
+class TestAsyncPostgres(_AsyncConformance):
+    """Stores on one asyncio engine for the class (each test a new account under the run's prefix)."""
+
+    @pytest.fixture(autouse=True)
+    def _database(self, runner: LoopThread) -> Iterator[None]:
+        postgres_engine()  # the run's schema, made once under TEST_PREFIX
+        self._database = runner.run(
+            open_sql_store(POSTGRES_URL, account=f"test-{uuid.uuid4()}", prefix=TEST_PREFIX, create=False)
+        )
+        yield
+        runner.in_greenlet(self._database.close)
+
+    def make_store(self) -> Store:
+        inner = self._loop.in_greenlet(
+            SqlStore, self._database.engine, account=f"test-{uuid.uuid4()}", prefix=TEST_PREFIX
+        )
+        return SyncStore(inner, self._loop)
