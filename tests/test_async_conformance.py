@@ -56,11 +56,11 @@ class _AsyncConformance(StoreConformance):
 @heavy
 class TestAiosqliteFile(_AsyncConformance):
     @pytest.fixture(autouse=True)
-    def _database(self, sqlite_database: SqlStore) -> None:
-        self._database = sqlite_database
+    def _use_database(self, sqlite_database: SqlStore) -> None:
+        self._shared = sqlite_database
 
     def make_store(self) -> Store:
-        engine = self._database.engine
+        engine = self._shared.engine
         return SyncStore(self._loop.in_greenlet(SqlStore, engine, account=f"test-{uuid.uuid4()}"), self._loop)
 
 
@@ -70,16 +70,16 @@ class TestAsyncPostgres(_AsyncConformance):
     """Stores on one asyncio engine for the class (each test a new account under the run's prefix)."""
 
     @pytest.fixture(autouse=True)
-    def _database(self, runner: LoopThread) -> Iterator[None]:
+    def _use_database(self, runner: LoopThread) -> Iterator[None]:
         postgres_engine()  # the run's schema, made once under TEST_PREFIX
-        self._database = runner.run(
+        self._shared = runner.run(
             open_sql_store(POSTGRES_URL, account=f"test-{uuid.uuid4()}", prefix=TEST_PREFIX, create=False)
         )
         yield
-        runner.in_greenlet(self._database.close)
+        runner.in_greenlet(self._shared.close)
 
     def make_store(self) -> Store:
         inner = self._loop.in_greenlet(
-            SqlStore, self._database.engine, account=f"test-{uuid.uuid4()}", prefix=TEST_PREFIX
+            SqlStore, self._shared.engine, account=f"test-{uuid.uuid4()}", prefix=TEST_PREFIX
         )
         return SyncStore(inner, self._loop)
