@@ -71,7 +71,9 @@ async def opened(kind: str, tmp_path: Path, **options: Any) -> AsyncIterator[Asy
         desk = AsyncHelpdesk(store=store, **options)
     else:
         postgres_engine()  # the run's schema, made once under TEST_PREFIX
-        store = await open_sql_store(POSTGRES_URL, account=f"test-{uuid.uuid4()}", prefix=TEST_PREFIX)
+        store = await open_sql_store(
+            POSTGRES_URL, account=f"test-{uuid.uuid4()}", prefix=TEST_PREFIX, create=False
+        )
         desk = AsyncHelpdesk(store=store, **options)
     async with desk:
         yield desk
