@@ -100,6 +100,7 @@ EXPECTED: dict[str, frozenset[str]] = {
         }
     ),
     "convostate.sql": frozenset({"DEFAULT_ACCOUNT", "DEFAULT_PREFIX", "SqlStore", "upgrade"}),
+    "convostate.aio": frozenset({"AsyncHelpdesk", "open_sql_store"}),
     "convostate.core": frozenset(
         {
             "Assign",

@@ -52,10 +52,15 @@ PAGE = 2
 
 
 class HelpdeskMachine(RuleBasedStateMachine):
-    """Subclasses run the same machine on another store (tests/test_sql_state_machine.py)."""
+    """Subclasses run the same machine on another store (tests/test_sql_state_machine.py) or through the
+    asyncio facade (tests/test_async_state_machine.py)."""
 
     def make_store(self) -> Store:
         return MemoryStore()
+
+    def make_helpdesk(self, store: Store, clock: ManualClock) -> Helpdesk:
+        """The facade under test (tests/test_async_state_machine.py puts the asyncio one here)."""
+        return Helpdesk(store=store, clock=clock, ids=SequentialIds())
 
     def snapshot(self) -> object:
         """Everything the store holds, comparable with ``==``: a refused action must leave it equal."""
@@ -73,7 +78,7 @@ class HelpdeskMachine(RuleBasedStateMachine):
     ) -> None:
         self.clock = ManualClock(start)
         self.store = self.make_store()
-        self.helpdesk = Helpdesk(store=self.store, clock=self.clock, ids=SequentialIds())
+        self.helpdesk = self.make_helpdesk(self.store, self.clock)
         admin = self.helpdesk.add_user("Ana", "ana@example.com", role=Role.ADMIN)
         self.users: dict[str, UserId] = {"ana": admin.id}
         for name in NAMES[1:]:

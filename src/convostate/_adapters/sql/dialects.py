@@ -50,13 +50,27 @@ def create_engine(url: str | sa.URL, *, busy_timeout: float, synchronous: str) -
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed)
-    if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-        raise InvalidInput(f"synchronous must be NORMAL, FULL, EXTRA or OFF, not {synchronous!r}")
+    check_synchronous(synchronous)
     options: dict[str, Any] = {"connect_args": {"timeout": busy_timeout, "check_same_thread": False}}
     memory = is_memory_sqlite(parsed)
     if memory:
         options["poolclass"] = StaticPool
     engine = sa.create_engine(parsed, **options)
+    prepare_sqlite(engine, memory=memory, busy_timeout=busy_timeout, synchronous=synchronous)
+    return engine
+
+
+def check_synchronous(synchronous: str) -> None:
+    if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise InvalidInput(f"synchronous must be NORMAL, FULL, EXTRA or OFF, not {synchronous!r}")
+
+
+def prepare_sqlite(engine: sa.Engine, *, memory: bool, busy_timeout: float, synchronous: str) -> None:
+    """The pragmas of every new connection and ``BEGIN IMMEDIATE`` for writers (see ``create_engine``).
+
+    The same listeners serve the ``sync_engine`` of an asyncio engine on aiosqlite (SQLAlchemy's recipe for
+    that driver is the same): its connections run them inside the greenlet that awaits the driver.
+    """
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -76,8 +90,6 @@ def create_engine(url: str | sa.URL, *, busy_timeout: float, synchronous: str) -
         # A read is one statement, atomic on its own in SQLite's autocommit mode: it needs no BEGIN.
         if not connection.get_execution_options().get(READING, False):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 def reading_options(dialect: sa.Dialect) -> dict[str, object]:

@@ -132,6 +132,15 @@ class SqlStore:
             StorageError: the database cannot be read or written.
         """
         engine = dialects.create_engine(url, busy_timeout=busy_timeout, synchronous=synchronous)
+        return cls._on_own_engine(engine, account=account, prefix=prefix, create=create)
+
+    @classmethod
+    def _on_own_engine(
+        cls, engine: sa.Engine, *, account: str = DEFAULT_ACCOUNT, prefix: str = DEFAULT_PREFIX, create: bool
+    ) -> SqlStore:
+        """A store that owns ``engine`` (made by :mod:`.dialects`): the schema made in an empty database if
+        ``create``, and the engine disposed of on a failure here or by :meth:`close`. (The asyncio facade
+        calls this with an asyncio engine's ``sync_engine``, inside a greenlet.)"""
         try:
             if create:
                 with _translated("opening the database"), engine.begin() as connection:
