@@ -25,25 +25,21 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from convostate import (
     Clock,
-    ConcurrencyConflict,
     ContactId,
     ConversationId,
     ConvostateError,
-    DuplicateContact,
     InboxId,
     Mailer,
-    MailerNotConfigured,
-    StorageBusy,
     Tab,
     UserId,
 )
 from convostate.aio import AsyncHelpdesk
-from convostate.codec import to_json
+from convostate.codec import PROBLEM_MEDIA_TYPE, problem, to_json
 
 DEFAULT_URL = "sqlite+aiosqlite:///helpdesk.db"
 
@@ -95,22 +91,8 @@ async def sweep(desk: AsyncHelpdesk, every: float) -> None:
 
 
 def error_response(_request: Request, error: Exception) -> Response:
-    status = 500
-    for kind, code in STATUSES:
-        if isinstance(error, kind):
-            status = code
-            break
-    return JSONResponse({"error": type(error).__name__, "detail": str(error)}, status_code=status)
-
-
-STATUSES: tuple[tuple[type[BaseException], int], ...] = (
-    (LookupError, 404),  # UnknownConversation, UnknownUser, UnknownContact, UnknownInbox
-    (PermissionError, 403),  # PermissionDenied, ExportDisabled
-    (ValueError, 422),  # InvalidInput, DuplicateContact, NotAMember, SingleUserInbox
-    (ConcurrencyConflict, 409),
-    (StorageBusy, 503),
-    (MailerNotConfigured, 503),
-)
+    status, body = problem(error)  # 403, 404, 409, 422, 503 (docs/codec.md)
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def desk_of(request: Request) -> AsyncHelpdesk:
@@ -135,12 +117,7 @@ def add_routes(app: FastAPI) -> None:
     async def inbound(message: Inbound, desk: Desk) -> Response:
         """Idempotent by the provider's message id: a redelivery answers with the first delivery's
         conversation and changes nothing (``changed`` is false)."""
-        contact = await desk.find_contact(phone=message.phone)
-        if contact is None:
-            try:
-                contact = await desk.add_contact(phone=message.phone)
-            except DuplicateContact as raced:  # another delivery added this number a moment ago
-                contact = await desk.contact(raced.existing)
+        contact = await desk.contact_for(phone=message.phone)  # added once, however many deliveries race
         inbox = InboxId(message.inbox_id)
         return json(await desk.receive(contact.id, inbox, message.body, external_id=message.message_id))
 

@@ -133,6 +133,19 @@ class AsyncHelpdesk:
             await on_the_loop(store.close)
             raise
 
+    @property
+    def account(self) -> str:
+        """The account this helpdesk serves (see docs/tenancy.md)."""
+        return self._desk.account
+
+    async def for_account(self, account: str, *, rules: RuleSet | None = None) -> AsyncHelpdesk:
+        """The helpdesk of ``account`` on the same store, as :meth:`Helpdesk.for_account
+        <convostate.Helpdesk.for_account>` gives it: cheap enough to call per request."""
+        inner = await self._call(self._desk.for_account, account, rules=rules)
+        sibling = object.__new__(AsyncHelpdesk)
+        sibling._greenlets, sibling._mailer, sibling._desk = self._greenlets, self._mailer, inner
+        return sibling
+
     async def _call(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         if self._greenlets:
             from convostate._adapters.sql.async_engine import on_the_loop  # noqa: PLC0415
@@ -261,6 +274,11 @@ class AsyncHelpdesk:
         tags: Iterable[str] = (),
     ) -> Contact:
         return await self._call(self._desk.add_contact, name=name, phone=phone, email=email, tags=tags)
+
+    async def contact_for(
+        self, *, phone: str | None = None, email: str | None = None, name: str = ""
+    ) -> Contact:
+        return await self._call(self._desk.contact_for, phone=phone, email=email, name=name)
 
     async def find_contact(self, *, phone: str | None = None, email: str | None = None) -> Contact | None:
         return await self._call(self._desk.find_contact, phone=phone, email=email)
@@ -391,6 +409,12 @@ class AsyncHelpdesk:
         minute between sweeps, a cron job); several workers at once fire each timer once."""
         return await self._call(self._desk.run_due, now, batch=batch)
 
+    async def run_due_everywhere(
+        self, now: datetime | None = None, *, batch: int = 100, accounts: int = 1_000
+    ) -> dict[str, Sweep]:
+        """One fair pass of :meth:`run_due` over every account with a timer due (docs/tenancy.md)."""
+        return await self._call(self._desk.run_due_everywhere, now, batch=batch, accounts=accounts)
+
     # ------------------------------------------------------------------ exports
 
     async def export(self, conversation_id: ConversationId, *, by: UserId) -> ExportResult:
@@ -400,6 +424,12 @@ class AsyncHelpdesk:
         """Send the outbox's due emails (see :meth:`Helpdesk.deliver_pending
         <convostate.Helpdesk.deliver_pending>`); the mailer's sends run in a worker thread."""
         return await self._call(self._desk.deliver_pending, limit)
+
+    async def deliver_pending_everywhere(
+        self, limit: int = 100, *, accounts: int = 1_000
+    ) -> dict[str, Delivery]:
+        """One fair pass of :meth:`deliver_pending` over every account with an email to send now."""
+        return await self._call(self._desk.deliver_pending_everywhere, limit, accounts=accounts)
 
     async def emails(
         self, status: EmailStatus = EmailStatus.PENDING, *, limit: int = 100, after: str | None = None

@@ -23,10 +23,10 @@ from sqlalchemy.util import await_only, greenlet_spawn
 
 from convostate._adapters.sql import dialects
 from convostate._adapters.sql.store import SqlStore
-from convostate._adapters.sql.tables import DEFAULT_ACCOUNT, DEFAULT_PREFIX
+from convostate._adapters.sql.tables import DEFAULT_PREFIX
 from convostate._core.errors import InvalidInput
 from convostate._core.validate import non_empty_text
-from convostate._ports.roles import Mailer
+from convostate._ports.roles import DEFAULT_ACCOUNT, Mailer
 
 T = TypeVar("T")
 
