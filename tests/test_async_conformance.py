@@ -24,8 +24,8 @@ from tests.sql_stores import POSTGRES_URL, TEST_PREFIX, heavy, needs_postgres, p
 
 soak = pytest.mark.skipif(
     not os.environ.get("CONVOSTATE_ASYNC_CONFORMANCE"),
-    reason="set CONVOSTATE_ASYNC_CONFORMANCE=1 to run every conformance suite through asyncio (some 3 "
-    "minutes on aiosqlite, more on PostgreSQL); CI runs most of the PostgreSQL races",
+    reason="set CONVOSTATE_ASYNC_CONFORMANCE=1 to run every conformance suite through asyncio on PostgreSQL "
+    "too (some minutes); CI runs them all on aiosqlite and the races on PostgreSQL",
 )
 
 
@@ -60,8 +60,10 @@ class _AsyncStores:
         )
 
 
-@soak
+@heavy
 class TestAiosqliteFile(_AsyncStores, StoreConformance):
+    """Every conformance suite through asyncio on aiosqlite, races included: in CI's py313 env."""
+
     @pytest.fixture(autouse=True)
     def _use_database(self, sqlite_database: SqlStore) -> None:
         self._shared = sqlite_database
