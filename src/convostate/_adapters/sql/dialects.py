@@ -67,6 +67,8 @@ def create_engine(url: str | sa.URL, *, busy_timeout: float, synchronous: str) -
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Freed pages are zeroed, so an erased contact's text does not linger in the file's free list.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         finally:
             cursor.close()
