@@ -369,6 +369,7 @@ class MemoryStore:
     def _check_erasure(self, erasure: Erasure) -> None:
         """An erasure rewrites what is stored: each conversation it read is still at that version, and
         each contact, event and email it rewrites is there."""
+        check.an_erasure(erasure)
         if erasure.contact is not None and erasure.contact.id not in self._contacts:
             raise InvalidInput(f"no contact {erasure.contact.id} to erase")
         read = dict(erasure.conversations)
