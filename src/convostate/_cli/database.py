@@ -1,5 +1,5 @@
-"""``db upgrade``, ``db check``, ``run-due`` and ``deliver``: what a deploy script and cron run against a
-helpdesk's database. ``db check`` only reads, so a deploy can gate on it before any app server starts."""
+"""``db upgrade``, ``db check``, ``run-due``, ``deliver`` and ``retention``: what a deploy script and cron
+run against a helpdesk's database. ``db check`` only reads, so a deploy can gate on it before any app server starts."""
 
 from __future__ import annotations
 
@@ -37,6 +37,16 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     _url(run_due)
     run_due.add_argument("--batch", type=int, default=100, help="timers claimed at a time (default: 100)")
     run_due.set_defaults(run=run_due_timers)
+    retention = commands.add_parser(
+        "retention",
+        parents=[parent],
+        help="erase the text the account's retention policy no longer keeps (call it from cron)",
+    )
+    _url(retention)
+    retention.add_argument(
+        "--batch", type=int, default=100, help="conversations read per commit (default: 100)"
+    )
+    retention.set_defaults(run=apply_retention)
     deliver = commands.add_parser(
         "deliver", parents=[parent], help="send the outbox's due emails (call it from cron)"
     )
@@ -138,6 +148,30 @@ def run_due_timers(arguments: argparse.Namespace) -> int:
     lines += [f"  stuck: {entry['conversation']}: {entry['reason']}" for entry in stuck]
     emit(arguments, {"acted": len(sweep.acted), "stuck": stuck}, "\n".join(lines))
     return 1 if stuck else 0
+
+
+def apply_retention(arguments: argparse.Namespace) -> int:
+    """One whole walk of the account, a batch (one unit of work) at a time."""
+    if arguments.batch < 1:
+        raise CommandFailed("--batch must be at least 1", code=2)
+    refuse_missing_sqlite_file(arguments.url)
+    read = messages = emails = 0
+    with Helpdesk.open(arguments.url) as helpdesk:
+        now = helpdesk.clock.now()  # one instant for the whole walk
+        after = None
+        while True:
+            sweep = helpdesk.apply_retention(now, batch=arguments.batch, after=after)
+            read, messages, emails = (
+                read + sweep.conversations,
+                messages + sweep.messages,
+                emails + sweep.emails,
+            )
+            after = sweep.next_after
+            if after is None:
+                break
+    text = f"read {read} conversations: erased {messages} message bodies and {emails} emails"
+    emit(arguments, {"conversations": read, "messages": messages, "emails": emails}, text)
+    return 0
 
 
 def deliver_emails(arguments: argparse.Namespace) -> int:
