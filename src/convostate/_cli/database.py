@@ -1,5 +1,6 @@
 """``db upgrade``, ``db check``, ``run-due``, ``deliver`` and ``retention``: what a deploy script and cron
-run against a helpdesk's database. ``db check`` only reads, so a deploy can gate on it before any app server starts."""
+run against a helpdesk's database. ``db check`` only reads, so a deploy can gate on it before any app
+server starts."""
 
 from __future__ import annotations
 
