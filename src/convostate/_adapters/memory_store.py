@@ -370,9 +370,15 @@ class MemoryStore:
         """An erasure rewrites what is stored: each conversation it read is still at that version, and
         each contact, event and email it rewrites is there."""
         check.an_erasure(erasure)
-        if erasure.contact is not None and erasure.contact.id not in self._contacts:
-            raise InvalidInput(f"no contact {erasure.contact.id} to erase")
         read = dict(erasure.conversations)
+        if erasure.contact is not None:
+            if erasure.contact.id not in self._contacts:
+                raise InvalidInput(f"no contact {erasure.contact.id} to erase")
+            if set(self._analytics.conversation_ids(erasure.contact.id)) != set(read):
+                raise ConcurrencyConflict(
+                    f"{erasure.contact.id} started a conversation since the erasure read them: "
+                    "decide it again"
+                )
         for conversation_id, version in erasure.conversations:
             stored = self._conversations.get(conversation_id)
             if stored is None or stored.version != version:

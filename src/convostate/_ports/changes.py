@@ -100,7 +100,9 @@ class Erasure:
 
     ``conversations`` are the versions the erasure read: the commit is refused with
     :class:`~convostate.ConcurrencyConflict` if any of them moved on since (a message landed in between),
-    so the erasure is decided again and covers it. A rewrite leaves each conversation's version as it is.
+    or, with a ``contact``, if they are not all of the contact's conversations any more (its first message
+    to another inbox started one), so the erasure is decided again and covers it. A rewrite leaves each
+    conversation's version as it is.
     """
 
     contact: Contact | None = None

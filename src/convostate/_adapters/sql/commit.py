@@ -110,6 +110,16 @@ class Commit:
                 )
         contact = erasure.contact
         if contact is not None:
+            mine = t.contact_conversations.c
+            held = connection.execute(
+                sa.select(mine.conversation_id).where(
+                    mine.account == account, mine.contact_id == contact.id.value
+                )
+            ).scalars()
+            if set(held) != {conversation_id.value for conversation_id in read}:
+                raise ConcurrencyConflict(
+                    f"{contact.id} started a conversation since the erasure read them: decide it again"
+                )
             k = t.contacts.c
             moved = connection.execute(
                 sa.update(t.contacts)
@@ -141,19 +151,24 @@ class Commit:
             )
             .values(payload=sa.bindparam("b_payload"))
         )
-        for rewritten in erasure.events:  # one by one: an executemany's row count is not reliable
-            moved = connection.execute(
-                rewrite,
-                {
-                    "b_conversation": rewritten.conversation_id.value,
-                    "b_version": rewritten.version,
-                    "b_payload": encode(rewritten.event),
-                },
-            ).rowcount
-            if moved != 1:
-                raise InvalidInput(
-                    f"no event {rewritten.version} of conversation {rewritten.conversation_id} to erase"
-                )
+        rows = [
+            {
+                "b_conversation": rewritten.conversation_id.value,
+                "b_version": rewritten.version,
+                "b_payload": encode(rewritten.event),
+            }
+            for rewritten in erasure.events
+        ]
+        if rows and connection.dialect.supports_sane_multi_rowcount:
+            moved = connection.execute(rewrite, rows).rowcount  # the rows matched, summed
+            if moved != len(rows):
+                raise InvalidInput("an erasure rewrites an event that is not stored")
+        else:  # a driver whose executemany does not count: one by one
+            for row in rows:
+                if connection.execute(rewrite, row).rowcount != 1:
+                    raise InvalidInput(
+                        f"no event {row['b_version']} of conversation {row['b_conversation']} to erase"
+                    )
         o = t.outbox.c
         if erasure.emails_of:
             held = connection.execute(
