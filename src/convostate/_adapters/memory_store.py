@@ -78,6 +78,7 @@ class MemoryStore:
         self._analytics = AnalyticsIndex()
         self._settings = AccountSettings()
         self._conversations: dict[ConversationId, Conversation] = {}
+        self._conversation_ids: Any = SortedList()  # of their texts: code point order is UTF-8's byte order
         self._between: dict[tuple[ContactId, InboxId], ConversationId] = {}
         self._events: dict[ConversationId, list[Event]] = {}
         self._delivered: dict[tuple[InboxId, str], ConversationId] = {}
@@ -162,11 +163,10 @@ class MemoryStore:
         start = None if after is None else check.an_id("after", after, ConversationId).value
         check.a_limit(limit)
         with self._lock:
-            # Code point order, which is UTF-8's byte order: the order of SQLite's and PostgreSQL's "C" keys.
-            taken = sorted(
-                (each for each in self._conversations if start is None or each.value > start),
-                key=lambda each: each.value,
-            )[:limit]
+            start_at = 0 if start is None else self._conversation_ids.bisect_right(start)
+            taken = [
+                ConversationId(each) for each in self._conversation_ids.islice(start_at, start_at + limit)
+            ]
             return [self._conversations[conversation_id] for conversation_id in taken]
 
     def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
@@ -558,6 +558,7 @@ class MemoryStore:
                 self._events.setdefault(conversation.id, []).extend(change.events)
             if change.expected_version == 0:
                 self._between[(conversation.contact_id, conversation.inbox_id)] = conversation.id
+                self._conversation_ids.add(conversation.id.value)
                 self._analytics.started(conversation.contact_id, conversation.id)
             if change.facts:
                 self._analytics.add(change.facts)

@@ -3237,6 +3237,22 @@ class ErasureConformance(_Races):
         for email in emails:
             assert (email.message == ERASED_EMAIL) == (email.created_at < erased_at), email
 
+    def test_conversations_are_walked_in_byte_order_a_batch_at_a_time(self, account: Store) -> None:
+        names = ["b", "a", "z", "\u00e9t\u00e9", "B", "a-1"]  # byte order: B, a, a-1, b, z, été
+        for n, name in enumerate(names):
+            _start(account, name, SUPPORT, at(n))
+
+        def walk(after: str | None, limit: int) -> list[str]:
+            start = None if after is None else ConversationId(after)
+            return [each.id.value for each in account.conversations_after(start, limit=limit)]
+
+        assert walk(None, 4) == ["B", "a", "a-1", "b"]
+        assert walk("b", 4) == ["z", "\u00e9t\u00e9"]
+        assert walk("a", 1) == ["a-1"]
+        assert walk("\u00e9t\u00e9", 10) == []
+        assert walk("c", 10) == ["z", "\u00e9t\u00e9"]  # after any text, stored or not
+        assert account.conversations_after(None, limit=10)[0] == account.conversation(ConversationId("B"))
+
     # ------------------------------------------------------------ retention
 
     def _retention_story(self, store: Store) -> tuple[_ErasureStory, _SettableClock]:
