@@ -91,3 +91,28 @@ def dump(store: SqlStore) -> dict[str, list[tuple[Any, ...]]]:
             ]
             for table in store.tables.metadata.sorted_tables
         }
+
+
+def stored_text(store: SqlStore) -> str:
+    """Every row of every table of the store's prefix (found by inspecting the database, not from the
+    store's own list), of the store's account where the table has an account column, as text: what the
+    erasure tests search for erased values."""
+    found: list[str] = []
+    with store.engine.connect() as connection:
+        names = [
+            name for name in sa.inspect(connection).get_table_names() if name.startswith(store.tables.prefix)
+        ]
+        assert len(names) >= 15, names  # the scan reaches the schema's tables
+        metadata = sa.MetaData()
+        for name in names:
+            table = sa.Table(name, metadata, autoload_with=connection)
+            query = sa.select(table)
+            if "account" in table.c:
+                query = query.where(table.c.account == store.account)
+            for row in connection.execute(query):
+                for value in row:
+                    if isinstance(value, (bytes, memoryview)):
+                        found.append(bytes(value).decode("utf-8", "replace"))
+                    else:
+                        found.append(str(value))
+    return "\n".join(found)

@@ -55,6 +55,7 @@ from convostate.core import (
     Unassign,
     Unstar,
 )
+from convostate.privacy import RetentionPolicy
 from convostate.rules import REOPEN_ON_INBOUND, UNASSIGN_AFTER_WINDOW, WAKE_WHEN_SNOOZE_ENDS
 from convostate.testing import ManualClock, SequentialIds
 from tests.helpdesk_builders import Account, build_account, open_conversation
@@ -1207,6 +1208,58 @@ HOSTILE = [
         "must not be empty",
     ),
     Case("a white-space id", lambda s: s.helpdesk.badges(UserId("   ")), InvalidInput, "must not be empty"),
+    # ------------------------------------------------------------ erasure and retention
+    Case(
+        "erasing an unknown contact",
+        lambda s: s.helpdesk.erase_contact(ContactId("contact-404"), by=s.account.admin),
+        UnknownContact,
+        "contact-404",
+    ),
+    Case(
+        "an agent erasing a contact",
+        lambda s: s.helpdesk.erase_contact(s.account.contact, by=s.account.ana),
+        PermissionDenied,
+        "admin",
+    ),
+    Case(
+        "erasing a contact by its name",
+        lambda s: s.helpdesk.erase_contact(wrong("Maria"), by=s.account.admin),
+        InvalidInput,
+        "ContactId",
+    ),
+    Case(
+        "erasing by an unknown user",
+        lambda s: s.helpdesk.erase_contact(s.account.contact, by=UserId("user-404")),
+        UnknownUser,
+        "user-404",
+    ),
+    Case(
+        "a retention sweep at a naive instant",
+        lambda s: s.helpdesk.apply_retention(NAIVE),
+        InvalidInput,
+        "timezone",
+    ),
+    Case("a retention batch of 0", lambda s: s.helpdesk.apply_retention(batch=0), InvalidInput, "batch"),
+    Case(
+        "a retention walk after a text",
+        lambda s: s.helpdesk.apply_retention(after=wrong("conversation-1")),
+        InvalidInput,
+        "ConversationId",
+    ),
+    Case(
+        "a retention policy of days as a number",
+        lambda s: s.helpdesk.update_settings(
+            by=s.account.admin, retention=RetentionPolicy(message_bodies_after=wrong(30))
+        ),
+        InvalidInput,
+        "CalendarDuration",
+    ),
+    Case(
+        "a retention policy that is text",
+        lambda s: s.helpdesk.update_settings(by=s.account.admin, retention=wrong("P30D")),
+        InvalidInput,
+        "RetentionPolicy",
+    ),
 ]
 CATALOGUE.extend(HOSTILE)
 

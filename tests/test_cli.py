@@ -21,10 +21,11 @@ import pendulum
 import pytest
 
 import convostate
-from convostate import EmailStatus, Helpdesk, Role, Tab
+from convostate import CalendarDuration, EmailStatus, Helpdesk, Role, Tab
 from convostate._cli.app import main
 from convostate._cli.rules import to_toml
 from convostate.core import status_machine
+from convostate.privacy import RetentionPolicy
 from convostate.rules import DEFAULT_RULES, rules_from_toml, rules_to_data, rules_to_json
 from convostate.testing import ManualClock
 from tests.smtp_server import SmtpServer, _free_port
@@ -72,7 +73,10 @@ def test_an_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str])
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "--help")
     assert status == 0
-    for command in ("demo", "diagram", "db", "run-due", "deliver", "simulate", "export-rules", "check-rules"):
+    for command in (
+        *("demo", "diagram", "db", "run-due", "deliver", "retention"),
+        *("simulate", "export-rules", "check-rules"),
+    ):
         assert command in out
 
 
@@ -180,7 +184,9 @@ def test_a_bad_url_is_one_line(capsys: pytest.CaptureFixture[str], command: list
     assert_one_error_line(err, "not a database URL")
 
 
-@pytest.mark.parametrize("command", [["run-due"], ["deliver", "--smtp", "smtp://127.0.0.1:25"]])
+@pytest.mark.parametrize(
+    "command", [["run-due"], ["retention"], ["deliver", "--smtp", "smtp://127.0.0.1:25"]]
+)
 def test_a_cron_command_on_a_missing_sqlite_file_creates_nothing(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, command: list[str]
 ) -> None:
@@ -284,6 +290,30 @@ def test_run_due_on_a_database_without_the_schema_fails(
     status, _, err = run(capsys, "run-due", sqlite_url(path))
     assert status == 1
     assert_one_error_line(err, "another application's database")
+
+
+# ---------------------------------------------------------------- retention
+
+
+def test_retention_erases_what_the_policy_no_longer_keeps(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = sqlite_url(tmp_path / "desk.db")
+    past = pendulum.now("UTC").subtract(days=10)
+    with Helpdesk.open(url, clock=ManualClock(past)) as helpdesk:
+        ana = helpdesk.add_user("Ana", "ana@example.com", role=Role.ADMIN)
+        inbox = helpdesk.add_inbox("Support", members=[ana.id], by=ana.id)
+        for n in range(3):
+            maria = helpdesk.add_contact(name=f"Maria {n}")
+            helpdesk.receive(maria.id, inbox.id, "My card ends in 4242")
+        policy = RetentionPolicy(message_bodies_after=CalendarDuration(days=7))
+        helpdesk.update_settings(by=ana.id, retention=policy)
+
+    status, out, err = run(capsys, "retention", url, "--batch", "2")
+    assert (status, err) == (0, "")
+    assert out == "read 3 conversations: erased 3 message bodies and 0 emails\n"
+    assert run_json(capsys, "retention", url) == {"conversations": 3, "messages": 0, "emails": 0}
+    assert run(capsys, "retention", url, "--batch", "0")[0] == 2
 
 
 # ---------------------------------------------------------------- deliver

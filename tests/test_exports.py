@@ -202,6 +202,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "DeliveryFailed",
             "Directory",
             "DirectoryChange",
+            "Erasure",
             "DueTimer",
             "DuplicateDelivery",
             "DurationSample",
@@ -212,6 +213,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "Outbox",
             "OutgoingEmail",
             "Position",
+            "RewrittenEvent",
             "RotationTurns",
             "RowKey",
             "RowPlace",
@@ -239,6 +241,20 @@ EXPECTED: dict[str, frozenset[str]] = {
             "bucket_of",
             "local_day",
             "observe",
+        }
+    ),
+    "convostate.privacy": frozenset(
+        {
+            "ERASED",
+            "ERASED_BEFORE_SENDING",
+            "ERASED_EMAIL",
+            "ContactErasure",
+            "RetentionPolicy",
+            "RetentionSweep",
+            "conversation_past_retention",
+            "erased_contact",
+            "erased_event",
+            "past_retention",
         }
     ),
     "convostate.codec": frozenset(

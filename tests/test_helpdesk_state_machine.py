@@ -2,10 +2,10 @@
 
 Random sequences of inbound messages (some redelivered), replies, assignment, status, stars, read state,
 availability changes (so a reopen within the window keeps only the available assignees, unless the account
-keeps the seed's behaviour) and clock moves that land on both sides of reopen windows, by users who may or
-may not be allowed to act. After
-every step, for every user: each tab, read page by page, lists exactly the conversations the reference says,
-in order; every badge equals what its tab lists; and refused actions changed nothing.
+keeps the seed's behaviour), erasures of a contact (its text goes, its figures stay) and clock moves that
+land on both sides of reopen windows, by users who may or may not be allowed to act. After every step, for
+every user: each tab, read page by page, lists exactly the conversations the reference says, in order;
+every badge equals what its tab lists; and refused actions changed nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import attrs
 import hypothesis
 import pendulum
+import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -30,7 +31,10 @@ from convostate import (
     Helpdesk,
     InboxId,
     MemoryStore,
+    MessageReceived,
+    MessageSent,
     Outcome,
+    PermissionDenied,
     ReadModel,
     Reopened,
     Role,
@@ -41,6 +45,7 @@ from convostate import (
 )
 from convostate.analytics import Count, DurationStats, Fact, Figures, Metric, Reopens, Report, Scope, observe
 from convostate.ports import ContactTotal
+from convostate.privacy import ERASED
 from convostate.testing import ManualClock, SequentialIds
 from tests import strategies as s
 from tests.reference_model import ReferenceConversation, Refused, window_end
@@ -102,6 +107,8 @@ class HelpdeskMachine(RuleBasedStateMachine):
         self.ids: dict[tuple[ContactId, InboxId], ConversationId] = {}
         self.delivered: set[tuple[InboxId, str]] = set()
         self.reports_checked = 0
+        self.erased: dict[ContactId, dict[ConversationId, int]] = {}
+        """Per erased contact: how many events each of its conversations had at its latest erasure."""
         self._receive(0, 0, "hello", None)
 
     # ------------------------------------------------------------------ the reference's view of who may act
@@ -287,6 +294,24 @@ class HelpdeskMachine(RuleBasedStateMachine):
         contact, _ = next(key for key, found in self.ids.items() if found == cid)
         self._receive(self.contacts.index(contact), 0, "back again", None)
 
+    @rule(contact=st.integers(0, 1), by=st.sampled_from(NAMES))
+    def someone_erases_a_contact(self, contact: int, by: str) -> None:
+        contact_id = self.contacts[contact]
+        if by != "ana":
+            dump = self.snapshot()
+            with pytest.raises(PermissionDenied):
+                self.helpdesk.erase_contact(contact_id, by=self.users[by])
+            assert self.snapshot() == dump, "a refused erasure changed the store"
+            return
+        again = contact_id in self.erased
+        erasure = self.helpdesk.erase_contact(contact_id, by=self.users[by])
+        hypothesis.event(f"an erasure {'again' if again else 'first'}: changed={erasure.changed}")
+        self.erased[contact_id] = {
+            cid: len(self.store.events(cid)) for (owner, _), cid in self.ids.items() if owner == contact_id
+        }
+        if not again:  # the store's whole snapshot is dear: searched once, when the name went
+            assert f"Contact {contact}" not in repr(self.snapshot()), "the erased name is still stored"
+
     @rule(step=s.clock_steps)
     def time_passes(self, step: timedelta) -> None:
         self.clock.advance(step)
@@ -432,6 +457,19 @@ class HelpdeskMachine(RuleBasedStateMachine):
             else self.helpdesk.report(by=by, user_id=UserId(scope_id), first_day=first_day, last_day=last_day)
         )
         _assert_total_is_the_sum_of_rows(report)
+
+    @invariant()
+    def an_erased_contacts_text_is_gone_and_its_figures_stay(self) -> None:
+        """Every body stored before a contact's latest erasure is the tombstone, and (by the invariants
+        above) its conversations, tabs and figures still equal the reference's, which knows nothing of
+        erasure."""
+        for contact_id, counts in self.erased.items():
+            contact = self.helpdesk.contact(contact_id)
+            assert (contact.name, contact.erased_by) == (ERASED, self.users["ana"])
+            for cid, count in counts.items():
+                for event in self.store.events(cid)[:count]:
+                    if isinstance(event, MessageReceived | MessageSent):
+                        assert event.message.body == ERASED, (cid, event)
 
     def _name(self, user_id: UserId) -> str:
         return next(name for name, found in self.users.items() if found == user_id)

@@ -12,10 +12,14 @@ import pytest
 from convostate import Store
 from convostate.sql import SqlStore
 from convostate.testing.conformance import StoreConformance
-from tests.sql_stores import heavy, needs_postgres, postgres_store
+from tests.sql_stores import heavy, needs_postgres, postgres_store, stored_text
 
 
 class _Closing(StoreConformance):
+    def stored_text(self, store: Store) -> str | None:
+        assert isinstance(store, SqlStore)
+        return stored_text(store)
+
     @pytest.fixture
     def store(self) -> Iterator[Store]:
         store = self.make_store()

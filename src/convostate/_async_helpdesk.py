@@ -33,6 +33,7 @@ from convostate._helpdesk import Helpdesk
 from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail
 from convostate._ports.roles import Clock, IdGenerator, Mailer, Store
 from convostate._service.analytics_results import ContactInfo, Report
+from convostate._service.erasure import ContactErasure, RetentionSweep
 from convostate._service.export_email import DEFAULT_SENDER
 from convostate._service.results import Badges, Delivery, ExportResult, HistoryEntry, Outcome, Page, Sweep
 from convostate._service.retries import DEFAULT_RETRIES, RetryPolicy
@@ -282,6 +283,20 @@ class AsyncHelpdesk:
 
     async def find_contact(self, *, phone: str | None = None, email: str | None = None) -> Contact | None:
         return await self._call(self._desk.find_contact, phone=phone, email=email)
+
+    async def erase_contact(self, contact_id: ContactId, *, by: UserId) -> ContactErasure:
+        """Erase the contact's personal data in one unit of work (docs/privacy.md)."""
+        return await self._call(self._desk.erase_contact, contact_id, by=by)
+
+    async def apply_retention(
+        self,
+        now: datetime | None = None,
+        *,
+        batch: int = 100,
+        after: ConversationId | None = None,
+    ) -> RetentionSweep:
+        """One batch of the account's retention policy: pass ``next_after`` back for the next one."""
+        return await self._call(self._desk.apply_retention, now, batch=batch, after=after)
 
     async def contact_info(self, contact_id: ContactId, *, by: UserId) -> ContactInfo:
         return await self._call(self._desk.contact_info, contact_id, by=by)

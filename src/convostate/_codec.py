@@ -36,6 +36,7 @@ from convostate._core.model import (
     Message,
     User,
 )
+from convostate._core.retention import RetentionPolicy
 from convostate._core.timing import CalendarDuration
 from convostate._core.validate import aware_datetime
 from convostate._ports.records import DueTimer, OutgoingEmail, TabCount
@@ -47,6 +48,7 @@ from convostate._service.analytics_results import (
     Report,
     ReportRow,
 )
+from convostate._service.erasure import ContactErasure, RetentionSweep
 from convostate._service.results import (
     Badges,
     Delivery,
@@ -71,6 +73,7 @@ TYPES: Final[Mapping[str, type[Any]]] = types.MappingProxyType(
             *(Outcome, Page, Badges, HistoryEntry, Sweep, StuckTimer, DueTimer, TabCount),
             *(ExportResult, Delivery, OutgoingEmail),
             *(ContactInfo, ContactConversation, Figures, Reopens, DurationStats, Report, ReportRow),
+            *(ContactErasure, RetentionSweep, RetentionPolicy),
         )
     }
 )
@@ -187,6 +190,9 @@ _RARELY_SET = (
     "reopen_skips_unavailable",
     "skipped",
     "because",
+    "retention",
+    "erased_at",
+    "erased_by",
 )
 
 
@@ -194,7 +200,8 @@ def _rarely_set(cls: type[Any]) -> dict[str, Any]:
     """An event's clock_read is set only when the host's clock was behind, business hours only by the
     accounts and inboxes that use them, a user's availability and the account's reopen routing only when
     they differ from their defaults, an assignment's skipped users and an unassignment's reason only when
-    a user's availability caused them: left out of documents otherwise (so documents written before they
+    a user's availability caused them, an account's retention policy and a contact's erasure only when set:
+    left out of documents otherwise (so documents written before they
     existed read the same)."""
     if not attrs.has(cls):
         return {}

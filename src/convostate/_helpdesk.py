@@ -32,6 +32,7 @@ from convostate._service.analytics_results import ContactInfo, Report
 from convostate._service.contacts import ContactService
 from convostate._service.conversations import ConversationService
 from convostate._service.directory import DirectoryService
+from convostate._service.erasure import ContactErasure, ErasureService, RetentionSweep
 from convostate._service.export_email import DEFAULT_SENDER
 from convostate._service.exports import NO_MAILER, ExportService
 from convostate._service.pipeline import Pipeline
@@ -218,6 +219,7 @@ class Helpdesk:
             contacts=self._contacts,
         )
         self._views = ViewService(store, clock, access, self.rules)
+        self._erasure = ErasureService(store=store, work=work, clock=clock, access=access)
         self._timers = TimerService(
             store=store,
             work=work,
@@ -352,6 +354,36 @@ class Helpdesk:
             by=by, inbox_id=inbox_id, user_id=user_id, first_day=first_day, last_day=last_day
         )
 
+    def erase_contact(self, contact_id: ContactId, *, by: UserId) -> ContactErasure:
+        """Erase a contact's personal data (admins only), in one unit of work: its name becomes
+        ``[erased]``, its phone, email and tags go, every message body of its conversations becomes
+        ``[erased]`` and every export of them in the outbox is replaced by a tombstone (a pending one is
+        never sent). What happened and when stays: the contact (marked ``erased_at`` and ``erased_by``),
+        its conversations, their events, tabs, counts and reports. See docs/privacy.md.
+
+        Erasing an erased contact erases what was stored since (a message that came after), and
+        otherwise changes nothing (``changed`` is False).
+
+        Raises:
+            PermissionDenied: ``by`` is not an admin.
+            UnknownContact: there is no such contact.
+        """
+        return self._erasure.erase_contact(contact_id, by=by)
+
+    def apply_retention(
+        self,
+        now: datetime | None = None,
+        *,
+        batch: int = 100,
+        after: ConversationId | None = None,
+    ) -> RetentionSweep:
+        """Erase what the account's retention policy (``AccountSettings.retention``) says has been kept
+        long enough at ``now`` (default: the clock's now), in the next ``batch`` conversations after
+        ``after``: call it from the host's scheduler, like :meth:`run_due`, passing back the result's
+        ``next_after`` (None: start again from the first). Each call reads at most ``batch``
+        conversations and commits one unit of work; several workers may run it at once."""
+        return self._erasure.apply_retention(now, batch=batch, after=after)
+
     def user(self, user_id: UserId) -> User:
         return self._access.user(user_id)
 
@@ -370,7 +402,7 @@ class Helpdesk:
     def update_settings(self, *, by: UserId, **changes: Any) -> AccountSettings:
         """Change account settings (admins only): ``timezone``, ``reopen_window`` (a CalendarDuration, or
         a BusinessDuration when ``business_hours`` is set), ``read_model``, ``exports_enabled``,
-        ``business_hours``."""
+        ``business_hours``, ``retention`` (a ``convostate.privacy.RetentionPolicy``, or None)."""
         return self._directory.update_settings(by=by, **changes)
 
     # ------------------------------------------------------------------ conversation actions

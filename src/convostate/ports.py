@@ -12,7 +12,9 @@ from convostate._core.tab_changes import TabChanges as TabChanges
 from convostate._ports.changes import ChangeSet as ChangeSet
 from convostate._ports.changes import ConversationChange as ConversationChange
 from convostate._ports.changes import DirectoryChange as DirectoryChange
+from convostate._ports.changes import Erasure as Erasure
 from convostate._ports.changes import ExternalDelivery as ExternalDelivery
+from convostate._ports.changes import RewrittenEvent as RewrittenEvent
 from convostate._ports.changes import RotationTurns as RotationTurns
 from convostate._ports.records import ContactTotal as ContactTotal
 from convostate._ports.records import DailyBucket as DailyBucket
@@ -55,12 +57,14 @@ __all__ = [
     "DuplicateDelivery",
     "DurationSample",
     "EmailStatus",
+    "Erasure",
     "ExternalDelivery",
     "IdGenerator",
     "Mailer",
     "Outbox",
     "OutgoingEmail",
     "Position",
+    "RewrittenEvent",
     "RotationTurns",
     "RowKey",
     "RowPlace",

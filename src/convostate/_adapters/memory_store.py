@@ -31,7 +31,7 @@ from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
 from convostate._core.validate import non_empty_text
 from convostate._ports import arguments as check
-from convostate._ports.changes import ChangeSet, ConversationChange
+from convostate._ports.changes import ChangeSet, ConversationChange, Erasure
 from convostate._ports.records import (
     ContactTotal,
     DailyBucket,
@@ -93,6 +93,7 @@ class MemoryStore:
         self._analytics = AnalyticsIndex()
         self._settings = AccountSettings()
         self._conversations: dict[ConversationId, Conversation] = {}
+        self._conversation_ids: Any = SortedList()  # of their texts: code point order is UTF-8's byte order
         self._between: dict[tuple[ContactId, InboxId], ConversationId] = {}
         self._events: dict[ConversationId, list[Event]] = {}
         self._delivered: dict[tuple[InboxId, str], ConversationId] = {}
@@ -218,6 +219,16 @@ class MemoryStore:
         with self._lock:
             return self._index.assigned(user_id, inbox_id)
 
+    def conversations_after(self, after: ConversationId | None, *, limit: int) -> Sequence[Conversation]:
+        start = None if after is None else check.an_id("after", after, ConversationId).value
+        check.a_limit(limit)
+        with self._lock:
+            start_at = 0 if start is None else self._conversation_ids.bisect_right(start)
+            taken = [
+                ConversationId(each) for each in self._conversation_ids.islice(start_at, start_at + limit)
+            ]
+            return [self._conversations[conversation_id] for conversation_id in taken]
+
     def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
         wanted = rule_ids if rule_ids == () else check.ids("rule_ids", rule_ids, RuleId)
         with self._lock:
@@ -323,6 +334,11 @@ class MemoryStore:
                 ordered = ordered[next(n for n, email in enumerate(ordered) if email.id == start.id) + 1 :]
         return [email for email in ordered if email.status is wanted][:limit]
 
+    def conversation_emails(self, conversation_ids: Collection[ConversationId]) -> Sequence[OutgoingEmail]:
+        wanted = set(check.ids("conversation_ids", conversation_ids, ConversationId))
+        with self._lock:
+            return _oldest_first(email for email in self._outbox.values() if email.conversation_id in wanted)
+
     def claim_email(
         self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
     ) -> OutgoingEmail | None:
@@ -394,6 +410,8 @@ class MemoryStore:
             self._check_conversations(changes.conversations, {})  # the commonest: conversations only
         else:
             self._check_directory_contacts_and_reads(changes)
+        if changes.erasure is not None:
+            self._check_erasure(changes.erasure)
         delivery = changes.delivery
         if delivery is not None and (delivery.inbox_id, delivery.external_id) in self._delivered:
             raise DuplicateDelivery(
@@ -407,6 +425,65 @@ class MemoryStore:
                     f"an email with id {outgoing.id} is already in the outbox; ids are never reused"
                 )
             email_ids.add(outgoing.id)
+
+    def _check_erasure(self, erasure: Erasure) -> None:
+        """An erasure rewrites what is stored: each conversation it read is still at that version, and
+        each contact, event and email it rewrites is there."""
+        check.an_erasure(erasure)
+        read = dict(erasure.conversations)
+        if erasure.contact is not None:
+            if erasure.contact.id not in self._contacts:
+                raise InvalidInput(f"no contact {erasure.contact.id} to erase")
+            if set(self._analytics.conversation_ids(erasure.contact.id)) != set(read):
+                raise ConcurrencyConflict(
+                    f"{erasure.contact.id} started a conversation since the erasure read them: "
+                    "decide it again"
+                )
+        for conversation_id, version in erasure.conversations:
+            stored = self._conversations.get(conversation_id)
+            if stored is None or stored.version != version:
+                raise ConcurrencyConflict(
+                    f"conversation {conversation_id} changed since the erasure read it: decide it again"
+                )
+        for rewritten in erasure.events:
+            stored_events = self._events.get(rewritten.conversation_id, [])
+            if (
+                rewritten.conversation_id not in read
+                or not 1 <= rewritten.version <= len(stored_events)
+                or rewritten.event.conversation_id != rewritten.conversation_id
+            ):
+                raise InvalidInput(
+                    f"no event {rewritten.version} of conversation {rewritten.conversation_id} "
+                    "among the conversations the erasure read"
+                )
+        wanted = set(erasure.emails_of)
+        held = {email.id for email in self._outbox.values() if email.conversation_id in wanted}
+        if held != {email.id for email in erasure.emails if email.conversation_id in wanted}:
+            raise ConcurrencyConflict(
+                "an email was queued since the erasure read the outbox: decide it again"
+            )
+        for email in erasure.emails:
+            stored_email = self._outbox.get(email.id)
+            if stored_email is None or stored_email.conversation_id != email.conversation_id:
+                raise InvalidInput(f"no email {email.id} of conversation {email.conversation_id} to erase")
+
+    def _apply_erasure(self, erasure: Erasure) -> None:
+        contact = erasure.contact
+        if contact is not None:
+            before = self._contacts[contact.id]
+            if before.phone is not None:
+                self._contact_ids_by_phone.pop(before.phone, None)
+            if before.email is not None:
+                self._contact_ids_by_email.pop(before.email.casefold(), None)
+            self._contacts[contact.id] = contact
+            if contact.phone is not None:
+                self._contact_ids_by_phone[contact.phone] = contact.id
+            if contact.email is not None:
+                self._contact_ids_by_email[contact.email.casefold()] = contact.id
+        for rewritten in erasure.events:
+            self._events[rewritten.conversation_id][rewritten.version - 1] = rewritten.event
+        for email in erasure.emails:
+            self._outbox[email.id] = email
 
     def _check_directory_contacts_and_reads(self, changes: ChangeSet) -> None:
         new_inboxes: dict[InboxId, Inbox] = {}
@@ -541,6 +618,7 @@ class MemoryStore:
                 self._events.setdefault(conversation.id, []).extend(change.events)
             if change.expected_version == 0:
                 self._between[(conversation.contact_id, conversation.inbox_id)] = conversation.id
+                self._conversation_ids.add(conversation.id.value)
                 self._analytics.started(conversation.contact_id, conversation.id)
             if change.facts:
                 self._analytics.add(change.facts)
@@ -549,6 +627,8 @@ class MemoryStore:
             self._delivered[(delivery.inbox_id, delivery.external_id)] = delivery.conversation_id
         for outgoing in changes.emails:
             self._outbox[outgoing.id] = outgoing
+        if changes.erasure is not None:
+            self._apply_erasure(changes.erasure)
 
     # ------------------------------------------------------------------ analytics
 

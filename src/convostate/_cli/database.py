@@ -1,5 +1,6 @@
-"""``db upgrade``, ``db check``, ``run-due`` and ``deliver``: what a deploy script and cron run against a
-helpdesk's database. ``db check`` only reads, so a deploy can gate on it before any app server starts."""
+"""``db upgrade``, ``db check``, ``run-due``, ``deliver`` and ``retention``: what a deploy script and cron
+run against a helpdesk's database. ``db check`` only reads, so a deploy can gate on it before any app
+server starts."""
 
 from __future__ import annotations
 
@@ -38,6 +39,16 @@ def register(commands: Any, parent: argparse.ArgumentParser) -> None:
     run_due.add_argument("--batch", type=int, default=100, help="timers claimed at a time (default: 100)")
     _accounts(run_due)
     run_due.set_defaults(run=run_due_timers)
+    retention = commands.add_parser(
+        "retention",
+        parents=[parent],
+        help="erase the text the account's retention policy no longer keeps (call it from cron)",
+    )
+    _url(retention)
+    retention.add_argument(
+        "--batch", type=int, default=100, help="conversations read per commit (default: 100)"
+    )
+    retention.set_defaults(run=apply_retention)
     deliver = commands.add_parser(
         "deliver", parents=[parent], help="send the outbox's due emails (call it from cron)"
     )
@@ -177,6 +188,30 @@ def _swept(helpdesk: Helpdesk, arguments: argparse.Namespace) -> dict[str, Sweep
             sweeps[account] = Sweep(before.acted + sweep.acted, before.stuck + sweep.stuck)
         if not any(sweep.acted for sweep in passed.values()):
             return sweeps
+
+
+def apply_retention(arguments: argparse.Namespace) -> int:
+    """One whole walk of the account, a batch (one unit of work) at a time."""
+    if arguments.batch < 1:
+        raise CommandFailed("--batch must be at least 1", code=2)
+    refuse_missing_sqlite_file(arguments.url)
+    read = messages = emails = 0
+    with Helpdesk.open(arguments.url) as helpdesk:
+        now = helpdesk.clock.now()  # one instant for the whole walk
+        after = None
+        while True:
+            sweep = helpdesk.apply_retention(now, batch=arguments.batch, after=after)
+            read, messages, emails = (
+                read + sweep.conversations,
+                messages + sweep.messages,
+                emails + sweep.emails,
+            )
+            after = sweep.next_after
+            if after is None:
+                break
+    text = f"read {read} conversations: erased {messages} message bodies and {emails} emails"
+    emit(arguments, {"conversations": read, "messages": messages, "emails": emails}, text)
+    return 0
 
 
 def deliver_emails(arguments: argparse.Namespace) -> int:

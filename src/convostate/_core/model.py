@@ -18,6 +18,7 @@ from convostate._core.actors import Actor
 from convostate._core.business_hours import BusinessDuration, BusinessHours
 from convostate._core.errors import InvalidInput
 from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, UserId
+from convostate._core.retention import RetentionPolicy
 from convostate._core.timing import CalendarDuration
 from convostate._core.validate import (
     frozenset_of,
@@ -201,6 +202,15 @@ class Contact:
     email: str | None = attrs.field(default=None, validator=_optional_email)
     tags: frozenset[str] = attrs.field(default=frozenset(), validator=tags)
     """Labels a host gives contacts (``vip``, ``wholesale``) that rules can test."""
+    erased_at: pendulum.DateTime | None = attrs.field(
+        default=None, validator=optional_instance_of(pendulum.DateTime, "pendulum.now('UTC')"), kw_only=True
+    )
+    """When an admin erased the contact (:meth:`Helpdesk.erase_contact`): its name is then the tombstone
+    ``[erased]`` and it has no phone, email or tags; None for a contact never erased."""
+    erased_by: UserId | None = attrs.field(
+        default=None, validator=optional_instance_of(UserId, "UserId('ana')"), kw_only=True
+    )
+    """The admin who erased the contact; None if it was never erased."""
 
 
 def _timezone(_instance: object, _attribute: object, value: Any) -> None:
@@ -251,6 +261,13 @@ class AccountSettings:
     """When the contact writes back within the window, the conversation returns only to its former assignees
     who are available (unassigning the ones away or offline). False keeps the seed's behaviour: it returns
     to all of them."""
+    retention: RetentionPolicy | None = attrs.field(
+        default=None,
+        validator=optional_instance_of(RetentionPolicy, "RetentionPolicy(message_bodies_after=...)"),
+        kw_only=True,
+    )
+    """How long message bodies and closed conversations' text are kept (:meth:`Helpdesk.apply_retention`
+    erases the rest); None keeps them for ever."""
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.reopen_window, BusinessDuration) and self.business_hours is None:

@@ -17,11 +17,12 @@ import pendulum
 
 from convostate._core.analytics.facts import Scope
 from convostate._core.errors import InvalidInput
-from convostate._core.ids import InboxId, UserId
+from convostate._core.ids import ConversationId, InboxId, UserId
+from convostate._core.model import Contact
 from convostate._core.tabs import Tab
 from convostate._core.validate import at_least_one, aware_datetime, check_type
-from convostate._ports.changes import ChangeSet
-from convostate._ports.records import DueTimer, EmailStatus, Position
+from convostate._ports.changes import ChangeSet, Erasure, RewrittenEvent
+from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail, Position
 
 T = TypeVar("T")
 
@@ -103,8 +104,37 @@ def due_timers(values: object) -> list[DueTimer]:
 
 def a_change_set(value: Any) -> ChangeSet:
     if type(value) is ChangeSet:
+        if value.erasure is not None:
+            an_erasure(value.erasure)
         return value
     raise InvalidInput(f"commit() takes a ChangeSet, got {type(value).__name__} {value!r}")
+
+
+def an_erasure(value: object) -> Erasure:
+    """An erasure and what it holds, each of its kind: it rewrites stored values, so a wrong one is refused
+    before anything is written (an erasure is rare, so every element is checked)."""
+    if not isinstance(value, Erasure):
+        raise InvalidInput(
+            f"ChangeSet.erasure takes an Erasure or None, got {type(value).__name__} {value!r}"
+        )
+    if value.contact is not None and not isinstance(value.contact, Contact):
+        raise InvalidInput(f"Erasure.contact takes a Contact or None, got {value.contact!r}")
+    for pair in value.conversations:
+        if not (
+            isinstance(pair, tuple)
+            and len(pair) == 2
+            and type(pair[0]) is ConversationId
+            and type(pair[1]) is int
+        ):
+            raise InvalidInput(f"Erasure.conversations takes (ConversationId, version) pairs, got {pair!r}")
+    for rewritten in value.events:
+        if not isinstance(rewritten, RewrittenEvent) or type(rewritten.conversation_id) is not ConversationId:
+            raise InvalidInput(f"Erasure.events takes RewrittenEvents, got {rewritten!r}")
+    for email in value.emails:
+        if not isinstance(email, OutgoingEmail):
+            raise InvalidInput(f"Erasure.emails takes OutgoingEmails, got {email!r}")
+    ids("Erasure.emails_of", value.emails_of, ConversationId)
+    return value
 
 
 MAX_REPORT_DAYS = 3_660

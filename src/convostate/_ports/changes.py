@@ -82,6 +82,42 @@ class AssignmentsSeen:
     conversation_ids: frozenset[ConversationId]
 
 
+@attrs.frozen
+class RewrittenEvent:
+    """A stored event replaced by its erased form: the ``version``-th event (from 1) of the conversation."""
+
+    conversation_id: ConversationId
+    version: int
+    event: Event
+
+
+@attrs.frozen
+class Erasure:
+    """What an erasure (or a retention sweep) rewrites of what is stored already, unlike every other change,
+    which only appends: the erased contact record, events with their personal text replaced, and outbox
+    emails replaced. The core says what the erased values are (``convostate.privacy``); a store only
+    writes them, in the same transaction as the rest of the change set.
+
+    ``conversations`` are the versions the erasure read: the commit is refused with
+    :class:`~convostate.ConcurrencyConflict` if any of them moved on since (a message landed in between),
+    or, with a ``contact``, if they are not all of the contact's conversations any more (its first message
+    to another inbox started one), so the erasure is decided again and covers it. A rewrite leaves each
+    conversation's version as it is.
+    """
+
+    contact: Contact | None = None
+    """The contact's erased record, replacing the stored one (its phone and email no longer find it);
+    None when no contact is erased (retention)."""
+    conversations: tuple[tuple[ConversationId, int], ...] = ()
+    events: tuple[RewrittenEvent, ...] = ()
+    emails: tuple[OutgoingEmail, ...] = ()
+    """Outbox emails saved over the stored ones of the same id, whatever their status."""
+    emails_of: tuple[ConversationId, ...] = ()
+    """The conversations whose emails the erasure read: ``emails`` must be every email of the outbox for
+    them, or the commit is refused with :class:`~convostate.ConcurrencyConflict` (an export queued since
+    the erasure read the outbox is erased too when it is decided again)."""
+
+
 class ChangeSet(NamedTuple):
     """One action's whole change. (Like :class:`ConversationChange`, an immutable named tuple: one is made
     for every action, and a tuple is the cheapest value to make; change one with ``_replace``.)
@@ -101,6 +137,8 @@ class ChangeSet(NamedTuple):
     delivery: ExternalDelivery | None = None
     emails: tuple[OutgoingEmail, ...] = ()
     assignments_seen: tuple[AssignmentsSeen, ...] = ()
+    erasure: Erasure | None = None
+    """Stored values rewritten in their erased form (:class:`Erasure`); None for every other action."""
 
     @property
     def is_empty(self) -> bool:
@@ -112,6 +150,7 @@ class ChangeSet(NamedTuple):
             or self.rotations
             or self.delivery
             or self.emails
+            or self.erasure
         )
 
 

@@ -103,6 +103,12 @@ class ConversationLog(Protocol):
         set that rests on this answer says so (``ChangeSet.assignments_seen``)."""
         ...
 
+    def conversations_after(self, after: ConversationId | None, *, limit: int) -> Sequence[Conversation]:
+        """At most ``limit`` conversations in id order (byte order), starting after ``after`` (None: from
+        the first): a retention sweep walks the account a batch at a time with it. (With SQL: a range of
+        the primary key.)"""
+        ...
+
     def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
         """How many turns each round-robin rule has given so far (0 for one that never gave one)."""
         ...
@@ -177,6 +183,11 @@ class Outbox(Protocol):
         then the order enqueued), starting after the email whose id is ``after`` (the last of the previous
         page, whatever its status now). An ``after`` that is no email in the outbox is refused with
         :class:`~convostate.InvalidInput`."""
+        ...
+
+    def conversation_emails(self, conversation_ids: Collection[ConversationId]) -> Sequence[OutgoingEmail]:
+        """Every email of these conversations, whatever its status, in the outbox's order: what an erasure
+        of their contact must rewrite (``Erasure.emails``)."""
         ...
 
     def claim_email(
@@ -261,13 +272,15 @@ class Store(Directory, ConversationLog, Views, TimerQueue, Outbox, Analytics, Pr
         Raises:
             ConcurrencyConflict: a conversation is not at its ``expected_version``, the directory is not at
                 ``directory_version``, a rotation is not at its ``expected`` count, a user's assignments in
-                an inbox are not the ``assignments_seen``, or a new conversation's contact already has one
+                an inbox are not the ``assignments_seen``, an erasure's conversation is not at the version
+                it read, or a new conversation's contact already has one
                 in that inbox (someone else saved first: load again and retry).
             DuplicateDelivery: the change set's external message id was already delivered to the inbox.
             UnknownInbox: a new conversation's inbox is neither stored nor saved by the change set.
             DuplicateContact: a new contact's phone or email is another contact's.
             InvalidInput: the change set contradicts itself or the store (a version that does not follow
-                from the events, a user id or email, contact id or email id already taken).
+                from the events, a user id or email, contact id or email id already taken; an erasure's
+                contact, event or email that is not stored).
         """
         ...
 

@@ -84,6 +84,7 @@ from convostate import (
     Mailer,
     MessageId,
     MessageReceived,
+    MessageSent,
     OutgoingEmail,
     PermissionDenied,
     ReadModel,
@@ -92,6 +93,7 @@ from convostate import (
     Store,
     Tab,
     TabCount,
+    UnknownContact,
     UnknownInbox,
     Unsnoozed,
     User,
@@ -124,9 +126,20 @@ from convostate.ports import (
     DirectoryChange,
     DuplicateDelivery,
     DurationSample,
+    Erasure,
     ExternalDelivery,
     Position,
+    RewrittenEvent,
     RotationTurns,
+)
+from convostate.privacy import (
+    ERASED,
+    ERASED_EMAIL,
+    ContactErasure,
+    RetentionPolicy,
+    RetentionSweep,
+    erased_contact,
+    erased_event,
 )
 from convostate.rules import (
     DEFAULT_RULES,
@@ -2680,6 +2693,11 @@ _BAD_PORT_CALLS: Final[tuple[tuple[str, Callable[[Store], object]], ...]] = (
         lambda store: store.conversations_assigned_to(cast(Any, "a"), SUPPORT.id),
     ),
     ("rotations() of None", lambda store: store.rotations(cast(Any, None))),
+    ("conversations_after() of text", lambda store: store.conversations_after(cast(Any, "c"), limit=10)),
+    ("conversations_after() with limit 0", lambda store: store.conversations_after(None, limit=0)),
+    ("conversation_emails() of text", lambda store: store.conversation_emails(cast(Any, "conv-1"))),
+    ("conversation_emails() of ints", lambda store: store.conversation_emails(cast(Any, [1]))),
+    ("commit() of an erasure of text", lambda store: store.commit(ChangeSet(erasure=cast(Any, "all")))),
     ("contact_by_phone() of None", lambda store: store.contact_by_phone(cast(Any, None))),
     ("contact_by_email() of an int", lambda store: store.contact_by_email(cast(Any, 1))),
     ("contact_conversations() of text", lambda store: store.contact_conversations(cast(Any, "maria"))),
@@ -2972,7 +2990,381 @@ class AnalyticsConformance(_Races):
         assert sum(bucket.count for bucket in ben if bucket.metric is Metric.REPLY) == writers * each
 
 
+# ---------------------------------------------------------------- erasure and retention
+
+_MARKS: Final = ("Quillon", "5550777", "quillon.mail", "Wrenfield", "Brackwater")
+"""Strings found nowhere in a store but in the personal data of the contact the erasure tests erase."""
+
+
+def _email_text(email: OutgoingEmail) -> str:
+    """Everything an email says, its attachments decoded (a CSV is base64 in the stored bytes)."""
+    parts = [email.message.decode("utf-8", "replace")]
+    for part in email.parsed().walk():
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            parts.append(payload.decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+@attrs.frozen
+class _ErasureStory:
+    desk: _Desk
+    contact: ContactId
+    conversations: tuple[ConversationId, ...]
+    bystander: ContactId
+
+
+def _erasure_story(store: Store, clock: _TickingClock | _SettableClock) -> _ErasureStory:
+    """A contact with marked personal data in every place it can be: its record, two conversations'
+    message bodies (in and out), a sent export and a pending one; and a bystander who must keep theirs."""
+    desk = _desk(store, clock)
+    helpdesk = desk.helpdesk
+    maria = helpdesk.add_contact(
+        name="Maria Quillon", phone="+1 555 555 0777", email="quillon.mail@example.com", tags=["vip"]
+    ).id
+    bystander = helpdesk.add_contact(name="Ola Nordmann", phone="+15555550111").id
+    support = helpdesk.receive(maria, desk.support, "My order to Wrenfield is late").conversation.id
+    helpdesk.reply(support, "Sorry Maria, checking Wrenfield now", by=desk.ana)
+    helpdesk.close(support, by=desk.ana)
+    sales = helpdesk.receive(maria, desk.sales, "A quote for Brackwater please").conversation.id
+    helpdesk.receive(bystander, desk.support, "Hello from Ola")
+    desk.on(store, mailer=_SharedMailer()).export(support, by=desk.ana)  # sent at once
+    helpdesk.export(sales, by=desk.ana)  # no mailer: stays pending
+    return _ErasureStory(desk, maria, (support, sales), bystander)
+
+
+class ErasureConformance(_Races):
+    """Erasure of a contact and the retention sweep (``ChangeSet.erasure``): stored values rewritten in
+    their erased form in one commit, refused whole when what the erasure read has moved on, no trace of the
+    erased text left, and the analytics unchanged. A store states where it keeps its data by overriding
+    :meth:`stored_text`, for the "no trace" test."""
+
+    def stored_text(self, store: Store) -> str | None:
+        """Everything ``store`` holds, as text, to search for erased values (None: the store cannot say,
+        and the test of its raw storage is skipped). By default, a store's ``dump()`` if it has one."""
+        dump = getattr(store, "dump", None)
+        return repr(dump()) if callable(dump) else None
+
+    def _traces(self, store: Store, story: _ErasureStory) -> list[str]:
+        """The marks found in what the store holds: through its ports, and in its raw storage."""
+        seen = [repr(store.contact(story.contact))]
+        for conversation_id in story.conversations:
+            seen.append(repr(store.events(conversation_id)))
+            seen.append(repr(store.conversation(conversation_id)))
+        seen.extend(_email_text(email) for email in store.conversation_emails(story.conversations))
+        raw = self.stored_text(store)
+        if raw is not None:
+            seen.append(raw)
+        text = "\n".join(seen)
+        return [mark for mark in _MARKS if mark.casefold() in text.casefold()]
+
+    def test_an_erased_contact_leaves_no_trace_and_the_figures_stay(self, store: Store) -> None:
+        story = _erasure_story(store, _TickingClock(T0))
+        helpdesk, admin = story.desk.helpdesk, story.desk.admin
+        assert self._traces(store, story) == list(_MARKS)  # the test can see each mark before
+        figures = helpdesk.contact_info(story.contact, by=admin)
+        day = T0.date()
+        report = helpdesk.report(by=admin, inbox_id=story.desk.support, first_day=day, last_day=day)
+        histories = [len(helpdesk.history(each)) for each in story.conversations]
+        bystander = store.contact(story.bystander)
+        bystanders_events = store.events(
+            cast(ConversationId, store.conversation_between(story.bystander, story.desk.support))
+        )
+
+        erasure = helpdesk.erase_contact(story.contact, by=admin)
+
+        assert erasure.changed
+        assert (erasure.conversations, erasure.messages, erasure.emails) == (2, 3, 2)
+        assert self._traces(store, story) == []
+        erased = store.contact(story.contact)
+        assert erased == erasure.contact
+        assert erased is not None
+        assert (erased.name, erased.phone, erased.email, erased.tags) == (ERASED, None, None, frozenset())
+        assert erased.erased_by == admin
+        assert erased.erased_at is not None
+        assert store.contact_by_phone("+15555550777") is None
+        assert store.contact_by_email("quillon.mail@example.com") is None
+        after = helpdesk.contact_info(story.contact, by=admin)
+        assert after.figures == figures.figures
+        assert attrs.evolve(after, contact=figures.contact) == figures
+        assert helpdesk.report(by=admin, inbox_id=story.desk.support, first_day=day, last_day=day) == report
+        assert [len(helpdesk.history(each)) for each in story.conversations] == histories
+        for conversation_id in story.conversations:
+            state = store.conversation(conversation_id)
+            assert replay(store.events(conversation_id)) == state
+            bodies = [
+                event.message.body
+                for event in store.events(conversation_id)
+                if isinstance(event, MessageReceived | MessageSent)
+            ]
+            assert bodies
+            assert set(bodies) == {ERASED}
+        emails = store.conversation_emails(story.conversations)
+        assert {email.message for email in emails} == {ERASED_EMAIL}
+        assert sorted(email.status.value for email in emails) == [
+            "failed",
+            "sent",
+        ]  # the pending one: never sent
+        assert store.contact(story.bystander) == bystander
+        assert (
+            store.events(
+                cast(ConversationId, store.conversation_between(story.bystander, story.desk.support))
+            )
+            == bystanders_events
+        )
+
+    def test_erasing_again_changes_nothing_until_the_contact_writes_again(self, store: Store) -> None:
+        story = _erasure_story(store, _TickingClock(T0))
+        helpdesk, admin = story.desk.helpdesk, story.desk.admin
+        first = helpdesk.erase_contact(story.contact, by=admin)
+        version = store.directory_version()
+
+        again = helpdesk.erase_contact(story.contact, by=admin)
+
+        assert not again.changed
+        assert (again.messages, again.emails) == (0, 0)
+        assert again.contact == first.contact
+        assert store.directory_version() == version  # nothing committed
+        helpdesk.receive(story.contact, story.desk.support, "Quillon again")  # came after: kept
+        assert "Quillon" in repr(store.events(story.conversations[0]))
+        third = helpdesk.erase_contact(story.contact, by=admin)
+        assert third.changed
+        assert third.messages == 1
+        assert third.contact.erased_at == first.contact.erased_at  # the first erasure's instant
+        assert self._traces(store, story) == []
+
+    def test_only_an_admin_erases_a_known_contact_and_a_refusal_changes_nothing(self, store: Store) -> None:
+        story = _erasure_story(store, _TickingClock(T0))
+        helpdesk = story.desk.helpdesk
+        before = (store.contact(story.contact), [store.events(each) for each in story.conversations])
+
+        with pytest.raises(PermissionDenied):
+            helpdesk.erase_contact(story.contact, by=story.desk.ana)
+        with pytest.raises(UnknownContact):
+            helpdesk.erase_contact(ContactId("nobody"), by=story.desk.admin)
+        with pytest.raises(InvalidInput):
+            helpdesk.erase_contact("maria", by=story.desk.admin)  # type: ignore[arg-type]
+
+        assert (store.contact(story.contact), [store.events(each) for each in story.conversations]) == before
+
+    def test_an_erasure_is_refused_whole_when_what_it_read_moved_on(self, store: Store) -> None:
+        story = _erasure_story(store, _TickingClock(T0))
+        support = story.conversations[0]
+        state = store.conversation(support)
+        assert state is not None
+        contact = store.contact(story.contact)
+        assert contact is not None
+        events = store.events(support)
+        rewritten = tuple(
+            RewrittenEvent(support, version, tombstoned)
+            for version, event in enumerate(events, start=1)
+            if (tombstoned := erased_event(event)) is not None
+        )
+        erased = erased_contact(contact, at=T0, by=story.desk.admin)
+        sales = store.conversation(story.conversations[1])
+        assert sales is not None
+        both = ((support, state.version), (sales.id, sales.version))  # all of Maria's conversations
+        stale = Erasure(erased, ((support, state.version - 1), both[1]), rewritten)
+        unknown_event = Erasure(erased, both, (RewrittenEvent(support, 99, rewritten[0].event),))
+        unread = Erasure(None, (), rewritten)
+        elsewhere = Erasure(erased, both[:1], rewritten)  # not all of Maria's conversations
+        emails = store.conversation_emails([support])
+        missing_email = Erasure(erased, both, rewritten, (), (support,))
+        assert emails  # so leaving them out is a change the store must see
+
+        for refused, error in (
+            (stale, ConcurrencyConflict),
+            (elsewhere, ConcurrencyConflict),
+            (missing_email, ConcurrencyConflict),
+            (unknown_event, InvalidInput),
+            (unread, InvalidInput),
+            (Erasure(Contact(ContactId("nobody"), ERASED)), InvalidInput),
+        ):
+            with pytest.raises(error):
+                store.commit(ChangeSet(erasure=refused))
+            assert store.contact(story.contact) == contact
+            assert store.events(support) == events
+            assert store.conversation_emails([support]) == emails
+
+        store.commit(ChangeSet(erasure=Erasure(erased, both, rewritten)))
+        assert store.contact(story.contact) == erased
+        assert store.conversation(support) == state  # a rewrite moves no version
+        assert [erased_event(event) for event in store.events(support)] == [None] * len(events)
+
+    def test_an_erasure_racing_with_messages_and_exports_leaves_no_half_state(self, store: Store) -> None:
+        """A contact writes to two inboxes (its first message to each starts a conversation) from three
+        threads, one of which also exports, while an admin erases it."""
+        writers, messages = 3, 12
+        desk = _desk(store, _TickingClock(T0))
+        neo = desk.helpdesk.add_contact(name="Neo Quillon", phone="+15555550777").id
+        erased: list[ContactErasure] = []
+
+        def work(n: int, handle: Store) -> None:
+            helpdesk = desk.on(handle)
+            if n == writers:  # the admin: erases once the race is under way
+                while sum(each.version for each in handle.contact_conversations(neo)) < 3:
+                    time.sleep(0.001)
+                erased.append(helpdesk.erase_contact(neo, by=desk.admin))
+                return
+            inbox = (desk.support, desk.sales)[n % 2]
+            for k in range(messages):
+                body = f"Quillon race {n}-{k}"
+                _tried(
+                    f"message {n}-{k}",
+                    functools.partial(_received, helpdesk, neo, inbox, body, f"r{n}-{k}"),
+                )
+                if n == 0 and k % 4 == 1:  # (exports racing each other wait on PostgreSQL's deadlock check)
+                    conversation = handle.conversation_between(neo, inbox)
+                    assert conversation is not None
+                    _tried(f"export {n}-{k}", functools.partial(_exported, helpdesk, conversation, desk.ana))
+
+        self.race(store, writers + 1, work)
+
+        erased_at = erased[0].contact.erased_at
+        assert erased_at is not None
+        conversations = [each.id for each in store.contact_conversations(neo)]
+        assert len(conversations) == 2
+        bodies = 0
+        for conversation in conversations:
+            for event in store.events(conversation):
+                if isinstance(event, MessageReceived | MessageSent):
+                    bodies += 1
+                    # Erased if and only if it was stored before the erasure: never a body half-kept.
+                    assert (event.message.body == ERASED) == (event.at < erased_at), event
+        assert bodies == writers * messages
+        emails = store.conversation_emails(conversations)
+        assert len(emails) == 3
+        for email in emails:
+            assert (email.message == ERASED_EMAIL) == (email.created_at < erased_at), email
+
+    def test_conversations_are_walked_in_byte_order_a_batch_at_a_time(self, account: Store) -> None:
+        names = ["b", "a", "z", "\u00e9t\u00e9", "B", "a-1"]  # byte order: B, a, a-1, b, z, été
+        for n, name in enumerate(names):
+            _start(account, name, SUPPORT, at(n))
+
+        def walk(after: str | None, limit: int) -> list[str]:
+            start = None if after is None else ConversationId(after)
+            return [each.id.value for each in account.conversations_after(start, limit=limit)]
+
+        assert walk(None, 4) == ["B", "a", "a-1", "b"]
+        assert walk("b", 4) == ["z", "\u00e9t\u00e9"]
+        assert walk("a", 1) == ["a-1"]
+        assert walk("\u00e9t\u00e9", 10) == []
+        assert walk("c", 10) == ["z", "\u00e9t\u00e9"]  # after any text, stored or not
+        assert account.conversations_after(None, limit=10)[0] == account.conversation(ConversationId("B"))
+
+    # ------------------------------------------------------------ retention
+
+    def _retention_story(self, store: Store) -> tuple[_ErasureStory, _SettableClock]:
+        clock = _SettableClock(T0)
+        story = _erasure_story(store, clock)
+        clock.now_at = T0.add(days=20)
+        story.desk.helpdesk.receive(story.contact, story.desk.sales, "Quillon, twenty days on")
+        story.desk.helpdesk.update_settings(
+            by=story.desk.admin,
+            retention=RetentionPolicy(
+                message_bodies_after=CalendarDuration(days=30),
+                closed_conversations_after=CalendarDuration(days=7),
+            ),
+        )
+        return story, clock
+
+    def _check_retained(self, store: Store, story: _ErasureStory) -> None:
+        support, sales = story.conversations
+        support_bodies = {
+            e.message.body for e in store.events(support) if isinstance(e, MessageReceived | MessageSent)
+        }
+        assert support_bodies == {ERASED}  # closed for more than 7 days: reduced to counts and times
+        sales_bodies = [
+            e.message.body for e in store.events(sales) if isinstance(e, MessageReceived | MessageSent)
+        ]
+        assert sales_bodies == [ERASED, "Quillon, twenty days on"]  # open: only bodies past 30 days
+        emails = {email.conversation_id: email for email in store.conversation_emails(story.conversations)}
+        assert emails[support].message == ERASED_EMAIL
+        assert emails[sales].message != ERASED_EMAIL  # an open conversation's export stays
+        contact = store.contact(story.contact)
+        assert contact is not None
+        assert contact.erased_at is None
+        for conversation_id in story.conversations:
+            assert replay(store.events(conversation_id)) == store.conversation(conversation_id)
+
+    def test_retention_erases_old_bodies_and_closed_conversations_text_and_keeps_the_figures(
+        self, store: Store
+    ) -> None:
+        story, _ = self._retention_story(store)
+        helpdesk, admin = story.desk.helpdesk, story.desk.admin
+        figures = helpdesk.contact_info(story.contact, by=admin)
+        day = T0.date()
+        report = helpdesk.report(by=admin, inbox_id=story.desk.support, first_day=day, last_day=day)
+
+        early = helpdesk.apply_retention(T0.add(days=6))
+        assert (early.messages, early.emails, early.next_after) == (0, 0, None)
+        sweep = helpdesk.apply_retention(T0.add(days=31))
+
+        # Support's two bodies (closed for over 7 days), the first of sales and the bystander's (over 30
+        # days old), and support's export.
+        assert (sweep.conversations, sweep.erased_conversations, sweep.messages, sweep.emails) == (3, 3, 4, 1)
+        self._check_retained(store, story)
+        assert helpdesk.contact_info(story.contact, by=admin) == figures
+        assert helpdesk.report(by=admin, inbox_id=story.desk.support, first_day=day, last_day=day) == report
+        assert helpdesk.apply_retention(T0.add(days=31)).messages == 0  # once is enough
+
+    def test_retention_walks_the_account_in_batches(self, store: Store) -> None:
+        story, _ = self._retention_story(store)
+        helpdesk = story.desk.helpdesk
+        read, erased, after = 0, 0, None
+        for _ in range(10):
+            sweep = helpdesk.apply_retention(T0.add(days=31), batch=1, after=after)
+            assert sweep.conversations <= 1
+            read, erased, after = read + sweep.conversations, erased + sweep.messages, sweep.next_after
+            if after is None:
+                break
+        assert (read, erased, after) == (3, 4, None)
+        self._check_retained(store, story)
+
+    def test_retention_without_a_policy_erases_nothing(self, store: Store) -> None:
+        story = _erasure_story(store, _TickingClock(T0))
+        assert self._traces(store, story) == list(_MARKS)
+        sweep = story.desk.helpdesk.apply_retention(FAR_FUTURE)
+        assert (sweep.conversations, sweep.messages, sweep.emails) == (3, 0, 0)
+        assert self._traces(store, story) == list(_MARKS)
+
+    def test_racing_retention_workers_erase_each_body_once(self, store: Store) -> None:
+        workers = 4
+        story, clock = self._retention_story(store)
+        desk = story.desk
+        sweeps: list[RetentionSweep] = []
+        lock = threading.Lock()
+
+        def work(n: int, handle: Store) -> None:
+            helpdesk = desk.on(handle)
+            after = None
+            while True:
+                sweep = helpdesk.apply_retention(T0.add(days=31), batch=1, after=after)
+                with lock:
+                    sweeps.append(sweep)
+                after = sweep.next_after
+                if after is None:
+                    return
+
+        self.race(store, workers, work)
+
+        assert sum(sweep.messages for sweep in sweeps) == 4
+        assert sum(sweep.emails for sweep in sweeps) == 1
+        self._check_retained(store, story)
+        assert clock.now_at == T0.add(days=20)
+
+
+def _exported(helpdesk: Helpdesk, conversation_id: ConversationId, by: UserId) -> bool:
+    try:
+        helpdesk.export(conversation_id, by=by)
+    except ConcurrencyConflict:
+        return False
+    return True
+
+
 class StoreConformance(
+    ErasureConformance,
     PortArgumentsConformance,
     AnalyticsConformance,
     DirectoryConformance,

@@ -28,7 +28,7 @@ from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownIn
 from convostate._core.ids import InboxId
 from convostate._core.model import User
 from convostate._core.tab_changes import NO_TAB_CHANGES, RowKey, RowPlace
-from convostate._ports.changes import ChangeSet, ConversationChange
+from convostate._ports.changes import ChangeSet, ConversationChange, Erasure
 from convostate._ports.roles import DuplicateDelivery
 
 _Counters = dict[RowKey, list[int]]
@@ -84,8 +84,122 @@ class Commit:
             self._enqueue(connection, changes)
         if changes.contacts:
             self._contacts.add(connection, changes.contacts)
+        if changes.erasure is not None:
+            self._erase(connection, changes.erasure)
         self._analytics.write(connection, facts)
         self._count(connection, counters)
+
+    # ------------------------------------------------------------ erasure
+
+    def _erase(self, connection: sa.Connection, erasure: Erasure) -> None:
+        """Rewrite stored values in their erased form. Each conversation the erasure read is locked and
+        checked at its version first (``FOR UPDATE``: a writer appending to it waits, then appends after
+        the erasure); every rewrite must hit its row."""
+        t, account = self._t, self._account
+        c = t.conversations.c
+        read = {conversation_id for conversation_id, _ in erasure.conversations}
+        for conversation_id, version in erasure.conversations:
+            stored = connection.execute(
+                sa.select(c.version)
+                .where(c.account == account, c.id == conversation_id.value)
+                .with_for_update()
+            ).scalar()
+            if stored is None or int(stored) != version:
+                raise ConcurrencyConflict(
+                    f"conversation {conversation_id} changed since the erasure read it: decide it again"
+                )
+        contact = erasure.contact
+        if contact is not None:
+            mine = t.contact_conversations.c
+            held = connection.execute(
+                sa.select(mine.conversation_id).where(
+                    mine.account == account, mine.contact_id == contact.id.value
+                )
+            ).scalars()
+            if set(held) != {conversation_id.value for conversation_id in read}:
+                raise ConcurrencyConflict(
+                    f"{contact.id} started a conversation since the erasure read them: decide it again"
+                )
+            k = t.contacts.c
+            moved = connection.execute(
+                sa.update(t.contacts)
+                .where(k.account == account, k.id == contact.id.value)
+                .values(
+                    payload=encode(contact),
+                    phone=contact.phone,
+                    email_key=None if contact.email is None else contact.email.casefold(),
+                )
+            ).rowcount
+            if moved != 1:
+                raise InvalidInput(f"no contact {contact.id} to erase")
+        e = t.events.c
+        for rewritten in erasure.events:
+            if (
+                rewritten.conversation_id not in read
+                or rewritten.event.conversation_id != rewritten.conversation_id
+            ):
+                raise InvalidInput(
+                    f"event {rewritten.version} of conversation {rewritten.conversation_id} is not among "
+                    "the conversations the erasure read"
+                )
+        rewrite = (
+            sa.update(t.events)
+            .where(
+                e.account == account,
+                e.conversation_id == sa.bindparam("b_conversation"),
+                e.version == sa.bindparam("b_version"),
+            )
+            .values(payload=sa.bindparam("b_payload"))
+        )
+        rows = [
+            {
+                "b_conversation": rewritten.conversation_id.value,
+                "b_version": rewritten.version,
+                "b_payload": encode(rewritten.event),
+            }
+            for rewritten in erasure.events
+        ]
+        if rows and connection.dialect.supports_sane_multi_rowcount:
+            moved = connection.execute(rewrite, rows).rowcount  # the rows matched, summed
+            if moved != len(rows):
+                raise InvalidInput("an erasure rewrites an event that is not stored")
+        else:  # a driver whose executemany does not count: one by one
+            for row in rows:
+                if connection.execute(rewrite, row).rowcount != 1:
+                    raise InvalidInput(
+                        f"no event {row['b_version']} of conversation {row['b_conversation']} to erase"
+                    )
+        o = t.outbox.c
+        if erasure.emails_of:
+            held = connection.execute(
+                sa.select(o.id).where(
+                    o.account == account, o.conversation_id.in_([each.value for each in erasure.emails_of])
+                )
+            ).scalars()
+            wanted = set(erasure.emails_of)
+            if set(held) != {email.id for email in erasure.emails if email.conversation_id in wanted}:
+                raise ConcurrencyConflict(
+                    "an email was queued since the erasure read the outbox: decide it again"
+                )
+        for email in erasure.emails:
+            moved = connection.execute(
+                sa.update(t.outbox)
+                .where(
+                    o.account == account, o.id == email.id, o.conversation_id == email.conversation_id.value
+                )
+                .values(
+                    message=email.message,
+                    attempts=email.attempts,
+                    last_error=email.last_error,
+                    last_attempt_at=_optional_micros(email.last_attempt_at),
+                    sent_at=_optional_micros(email.sent_at),
+                    claimed_until=_optional_micros(email.claimed_until),
+                    next_attempt_at=_optional_micros(email.next_attempt_at),
+                    failed_at=_optional_micros(email.failed_at),
+                )
+            ).rowcount
+            if moved != 1:
+                raise InvalidInput(f"no email {email.id} of conversation {email.conversation_id} to erase")
 
     # ------------------------------------------------------------ the directory
 

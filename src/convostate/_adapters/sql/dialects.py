@@ -81,6 +81,8 @@ def prepare_sqlite(engine: sa.Engine, *, memory: bool, busy_timeout: float, sync
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Freed pages are zeroed, so an erased contact's text does not linger in the file's free list.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         finally:
             cursor.close()

@@ -41,6 +41,15 @@ class Queries:
         v = t.conversations.c
         self.conversation = sa.select(v.payload).where(v.account == P("account"), v.id == P("id"))
         self.version = sa.select(v.version).where(v.account == P("account"), v.id == P("id"))
+        self.conversations_first = (
+            sa.select(v.payload).where(v.account == P("account")).order_by(v.id).limit(P("limit"))
+        )
+        self.conversations_after = (
+            sa.select(v.payload)
+            .where(v.account == P("account"), v.id > P("after"))
+            .order_by(v.id)
+            .limit(P("limit"))
+        )
         self.move_conversation = (
             sa.update(t.conversations)
             .where(v.account == P("of_account"), v.id == P("of_id"), v.version == P("expected"))
@@ -169,6 +178,11 @@ class Queries:
             o.account == P("account"), o.sent_at.is_(None), o.failed_at.is_(None)
         )
         self.pending = pending.order_by(*in_outbox_order).limit(P("limit"))
+        self.conversation_emails = (
+            sa.select(t.outbox)
+            .where(o.account == P("account"), o.conversation_id.in_(P("conversations", expanding=True)))
+            .order_by(*in_outbox_order)
+        )
         self.pending_due = (
             pending.where(
                 sa.or_(o.next_attempt_at.is_(None), o.next_attempt_at <= P("due_at")),

@@ -300,6 +300,15 @@ class SqlStore:
         rows = self._rows(self._q.assigned, user=user.value, inbox=inbox.value)
         return [ConversationId(row.conversation_id) for row in rows]
 
+    def conversations_after(self, after: ConversationId | None, *, limit: int) -> Sequence[Conversation]:
+        check.a_limit(limit)
+        if after is None:
+            rows = self._rows(self._q.conversations_first, limit=limit)
+        else:
+            start = check.an_id("after", after, ConversationId)
+            rows = self._rows(self._q.conversations_after, after=start.value, limit=limit)
+        return [decode(row.payload, Conversation) for row in rows]
+
     def rotations(self, rule_ids: Iterable[RuleId]) -> Mapping[RuleId, int]:
         wanted = check.ids("rule_ids", rule_ids, RuleId)
         rows = self._rows(self._q.rotations, rules=[rule.value for rule in wanted])
@@ -451,6 +460,14 @@ class SqlStore:
         )
         return [_outgoing(row) for row in rows]
 
+    def conversation_emails(self, conversation_ids: Collection[ConversationId]) -> Sequence[OutgoingEmail]:
+        """One read of the outbox (an erasure's, seldom: the outbox has no index on the conversation)."""
+        wanted = check.ids("conversation_ids", conversation_ids, ConversationId)
+        if not wanted:
+            return []
+        rows = self._rows(self._q.conversation_emails, conversations=[each.value for each in wanted])
+        return [_outgoing(row) for row in rows]
+
     def claim_email(
         self, email_id: str, at: pendulum.DateTime, until: pendulum.DateTime
     ) -> OutgoingEmail | None:
@@ -551,6 +568,9 @@ class SqlStore:
         check.a_change_set(changes)
         with self._writing() as connection:
             self._commit.apply(connection, changes)
+        if changes.erasure is not None:
+            # The decoded records of the erased contact must not outlive the erasure in this process.
+            self._decode_cache.clear()
 
 
 @contextlib.contextmanager
