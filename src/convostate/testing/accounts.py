@@ -136,6 +136,7 @@ class AccountsConformance(_Races):
         acme.helpdesk.close(acme.conversation, by=acme.agent)
         acme.helpdesk.update_settings(by=acme.admin, exports_enabled=True)
         acme.helpdesk.add_user("Ben Okafor", "ben@example.com", by=acme.admin)
+        acme.helpdesk.erase_contact(acme.contact, by=acme.admin)  # the same id, the same phone in globex
         assert acme.helpdesk.conversation(acme.conversation).is_open is False
         assert _seen(globex) == before
         assert globex.helpdesk.conversation(globex.conversation).is_open
@@ -262,6 +263,7 @@ class AccountsConformance(_Races):
             "history": lambda: globex.history(conversation),
             "explain": lambda: globex.explain(conversation),
             "export": lambda: globex.export(conversation, by=admin),
+            "erase_contact": lambda: globex.erase_contact(contact, by=admin),
             "update_settings (as acme's admin)": lambda: globex.update_settings(
                 by=acme.admin, exports_enabled=True
             ),
