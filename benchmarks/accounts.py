@@ -1,9 +1,10 @@
 """Many accounts in one store: ``python benchmarks/accounts.py [--postgres URL] [--accounts 1000]``.
 
-1. The cost of a command when the store holds one account, and when it holds ``--accounts`` accounts: the
-   same everyday mix (message, read, reply, star, unstar) over two conversations per account, each command
-   through ``Helpdesk.for_account`` as a web request of a SaaS host would open its customer's helpdesk; on
-   the memory store, a SQLite file (WAL, ``synchronous=NORMAL``) and PostgreSQL when given a URL.
+1. The cost of a command when the store holds one account, and when it holds ``--accounts`` accounts, with
+   the same conversations in all (two per account, or all of them in the one account): the same everyday
+   mix (message, read, reply, star, unstar) round-robin over them, each command through
+   ``Helpdesk.for_account`` as a web request of a SaaS host would open its customer's helpdesk; on the
+   memory store, a SQLite file (WAL, ``synchronous=NORMAL``) and PostgreSQL when given a URL.
 2. A sweep across accounts: ``accounts_due`` with one due timer in each account, and
    ``run_due_everywhere`` over them.
 
@@ -35,15 +36,15 @@ RESULTS = Path(__file__).parent / "results"
 CONVERSATIONS_PER_ACCOUNT = 2
 
 
-def _fill(root: Helpdesk, accounts: int) -> list[tuple[str, Any, Any, Any, Any]]:
+def _fill(root: Helpdesk, accounts: int, per_account: int) -> list[tuple[str, Any, Any, Any, Any]]:
     """Each account's admin, inbox and conversations: (account, admin, conversation, contact, inbox)."""
     hot = []
     for n in range(accounts):
         desk = root.for_account(f"account-{n}")
         admin = desk.add_user("Alex Morgan", "alex@example.com", role=Role.ADMIN).id
         inbox = desk.add_inbox("Support", members=[admin], by=admin).id
-        for c in range(CONVERSATIONS_PER_ACCOUNT):
-            contact = desk.add_contact(phone=f"+1555555{c:04d}").id
+        for c in range(per_account):
+            contact = desk.add_contact(phone=f"+1555{c:07d}").id
             conversation = desk.receive(contact, inbox, "Hi").conversation.id
             hot.append((f"account-{n}", admin, conversation, contact, inbox))
     return hot
@@ -72,18 +73,18 @@ def _commands(root: Helpdesk, hot: list[tuple[str, Any, Any, Any, Any]], count: 
     return time.perf_counter() - started
 
 
-def measure(make: Callable[[], Store], accounts: int, commands: int) -> dict[str, float]:
+def measure(make: Callable[[], Store], accounts: int, conversations: int, commands: int) -> dict[str, float]:
     store = make()
     try:
         root = Helpdesk(store=store, clock=ManualClock(START))
-        hot = _fill(root, accounts)
+        hot = _fill(root, accounts, conversations // accounts)
         _commands(root, hot, min(commands, 500))  # warm up: statement caches, decoded records
         runs = [_commands(root, hot, commands) for _ in range(3)]
         per_command = statistics.median(runs) / commands
         clock = root.clock
         assert isinstance(clock, ManualClock)
         wake_at = clock.now().add(minutes=1)
-        for account, admin, conversation, _, _ in hot[::CONVERSATIONS_PER_ACCOUNT]:
+        for account, admin, conversation, _, _ in hot[:: conversations // accounts]:
             root.for_account(account).snooze(conversation, wake_at, by=admin)  # one timer an account
         now = clock.advance(minutes=2)
         listed = _timed(lambda: store.accounts_due(now, limit=accounts), 20)  # type: ignore[attr-defined]
@@ -93,6 +94,7 @@ def measure(make: Callable[[], Store], accounts: int, commands: int) -> dict[str
         fired = sum(len(each.acted) for each in swept.values())
         return {
             "accounts": accounts,
+            "conversations": conversations,
             "commands_per_second": round(1 / per_command),
             "us_per_command": round(per_command * 1e6, 1),
             "accounts_due_ms": round(listed * 1e3, 3),
@@ -145,7 +147,7 @@ def main() -> None:
     try:
         for name, make in stores.items():
             for accounts in (1, options.accounts):
-                row = measure(make, accounts, options.commands)
+                row = measure(make, accounts, CONVERSATIONS_PER_ACCOUNT * options.accounts, options.commands)
                 results[f"{name}-{accounts}"] = row
                 print(
                     f"| {name} | {accounts:,} | {row['commands_per_second']:,} | {row['us_per_command']} | "
