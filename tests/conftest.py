@@ -35,11 +35,11 @@ settings.register_profile(
 )
 # ci-breadth: what ``ci`` becomes in the tox envs that set CONVOSTATE_BREADTH (py310-py312, see tox.ini).
 # The 1,000-example depth runs once, on py313 with PostgreSQL; the other Pythons check that every property
-# and state machine holds on them too, at a fifth of the depth, instead of repeating the same search.
+# and state machine holds on them too, at a tenth of the depth, instead of repeating the same search.
 settings.register_profile(
     "ci-breadth",
-    max_examples=200,
-    stateful_step_count=40,
+    max_examples=100,
+    stateful_step_count=30,
     deadline=None,
     derandomize=False,
     print_blob=True,
