@@ -19,7 +19,7 @@ the timed loop, and reads the same steps; what each one does with a step is list
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Final
 
 import pendulum
@@ -55,6 +55,7 @@ from convostate import (
     MessageId,
     Role,
     Status,
+    Store,
     UserId,
 )
 from convostate.core import (
@@ -175,15 +176,20 @@ class FacadeEngine(Engine):
     name = "convostate facade"
     models = ALL_COMMANDS + " through Helpdesk on the memory store (event log, tab index)"
 
-    def __init__(self, stream: Stream, *, manual_clock: bool = False) -> None:
+    def __init__(
+        self, stream: Stream, *, manual_clock: bool = False, store: Callable[[], Store] | None = None
+    ) -> None:
         self.manual_clock = manual_clock
+        self.new_store = store
+        """Makes the empty store of every fresh account (None: the memory store)."""
         super().__init__(stream)
 
     def reset(self) -> None:
         self.clock: StreamClock | ManualClock = (
             ManualClock(EPOCH) if self.manual_clock else StreamClock(EPOCH)
         )
-        self.helpdesk = Helpdesk(clock=self.clock, ids=SequentialIds())
+        store = self.new_store() if self.new_store is not None else None
+        self.helpdesk = Helpdesk(store=store, clock=self.clock, ids=SequentialIds())
         account = Account(self.helpdesk, self.stream.directory)
         if hasattr(self, "account"):  # sequential ids: every fresh account has the same ids
             assert account.users == self.account.users
@@ -249,6 +255,43 @@ class FacadeEngine(Engine):
             frozenset() if state is None else frozenset(index[user] for user in state.assignees)
             for state in self._states()
         ]
+
+
+class BatchEngine(FacadeEngine):
+    """The facade's batch (``Helpdesk.batch()``), as a host importing history uses it: every step with its
+    instant (``at=``), committed every ``COMMIT_EVERY`` steps and at the end."""
+
+    name = "convostate batch"
+    models = ALL_COMMANDS + " through Helpdesk.batch() on the memory store, a commit per 10,000 steps"
+    COMMIT_EVERY: ClassVar[int] = 10_000
+
+    def run(self, steps: Sequence[Any]) -> None:
+        conversations, every = self.conversation_ids, self.COMMIT_EVERY
+        batch = self.helpdesk.batch()
+        for done, (op, n, contact, inbox, actor, target, at) in enumerate(steps, 1):
+            if op == INBOUND:
+                outcome = batch.receive(contact, inbox, BODY, at=at)
+                if conversations[n] is None:
+                    conversations[n] = outcome.conversation.id
+            elif op == REPLY:
+                batch.reply(conversations[n], REPLY_BODY, by=actor, at=at)  # type: ignore[arg-type]
+            elif op == ASSIGN:
+                batch.assign(conversations[n], target, by=actor, at=at)  # type: ignore[arg-type]
+            elif op == UNASSIGN:
+                batch.unassign(conversations[n], target, by=actor, at=at)  # type: ignore[arg-type]
+            elif op == CLOSE:
+                batch.close(conversations[n], by=actor, at=at)  # type: ignore[arg-type]
+            elif op == READ:
+                batch.mark_read(conversations[n], by=actor, at=at)  # type: ignore[arg-type]
+            elif op == UNREAD:
+                batch.mark_unread(conversations[n], by=actor, at=at)  # type: ignore[arg-type]
+            elif op == STAR:
+                batch.star(conversations[n], by=actor, at=at)  # type: ignore[arg-type]
+            else:
+                batch.unstar(conversations[n], by=actor, at=at)  # type: ignore[arg-type]
+            if done % every == 0:
+                batch.commit()
+        batch.commit()
 
 
 def _status(state: Conversation | None) -> str:
@@ -544,6 +587,7 @@ class DictFloorEngine(_PeerEngine):
 
 ENGINES: Final[dict[str, type[Engine]]] = {
     "facade": FacadeEngine,
+    "batch": BatchEngine,
     "decider": DeciderEngine,
     "transitions": TransitionsEngine,
     "statemachine": StatemachineEngine,

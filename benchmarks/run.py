@@ -265,11 +265,17 @@ def _size(size: float) -> str:
 
 
 def targets(rows: list[dict[str, Any]]) -> list[str]:
-    """The issue's targets for the stream, met or not (the scale targets are in scale.py's output)."""
+    """The fast-path issue's targets for the stream, met or not (the memory target is in scale.py's output;
+    the SQL bulk path's in sql.py's)."""
     by_engine = {row["engine"]: row for row in rows}
     facade = by_engine.get(engines.FacadeEngine.name)
     lines = []
-    for engine, wanted in ((engines.FacadeEngine.name, 1.0), (engines.DeciderEngine.name, 10.0)):
+    wanted_ratios = (
+        (engines.FacadeEngine.name, 1.0),
+        (engines.BatchEngine.name, 3.0),
+        (engines.DeciderEngine.name, 3.0),
+    )
+    for engine, wanted in wanted_ratios:
         row = by_engine.get(engine)
         if row is None or row["ratio_to_transitions"] is None:
             continue

@@ -14,6 +14,8 @@ from convostate._adapters.clocks import SystemClock as SystemClock
 from convostate._adapters.ids import RandomIds as RandomIds
 from convostate._adapters.memory_store import MemoryStore as MemoryStore
 from convostate._adapters.smtp_mailer import SmtpMailer as SmtpMailer
+from convostate._batch import Batch as Batch
+from convostate._batch import Committed as Committed
 from convostate._core.actors import Actor as Actor
 from convostate._core.actors import ActorKind as ActorKind
 from convostate._core.errors import ConcurrencyConflict as ConcurrencyConflict
@@ -99,9 +101,11 @@ __all__ = [
     "Assigned",
     "Availability",
     "Badges",
+    "Batch",
     "CalendarDuration",
     "Clock",
     "Closed",
+    "Committed",
     "ConcurrencyConflict",
     "Contact",
     "ContactId",

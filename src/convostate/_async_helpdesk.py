@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from convostate._async_batch import AsyncBatch
 from convostate._core.business_hours import BusinessHours
 from convostate._core.commands import Command
 from convostate._core.events import Event
@@ -391,6 +392,11 @@ class AsyncHelpdesk:
 
     async def execute(self, command: Command) -> Outcome:
         return await self._call(self._desk.execute, command)
+
+    def batch(self) -> AsyncBatch:
+        """:meth:`Helpdesk.batch <convostate.Helpdesk.batch>`, awaitable: ``async with desk.batch() as
+        batch: await batch.receive(..., at=...)``. Making one reads nothing, so it is not awaited."""
+        return AsyncBatch(self._desk.batch(), self._call)
 
     # ------------------------------------------------------------------ queries
 

@@ -8,7 +8,8 @@ See docs/async.md.
 
 from __future__ import annotations
 
+from convostate._async_batch import AsyncBatch as AsyncBatch
 from convostate._async_helpdesk import AsyncHelpdesk as AsyncHelpdesk
 from convostate._async_helpdesk import open_sql_store as open_sql_store
 
-__all__ = ["AsyncHelpdesk", "open_sql_store"]
+__all__ = ["AsyncBatch", "AsyncHelpdesk", "open_sql_store"]

@@ -31,7 +31,7 @@ from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
 from convostate._core.validate import non_empty_text
 from convostate._ports import arguments as check
-from convostate._ports.changes import ChangeSet, ConversationChange, Erasure
+from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, ExternalDelivery
 from convostate._ports.records import (
     ContactTotal,
     DailyBucket,
@@ -207,6 +207,10 @@ class MemoryStore:
     def conversation_between(self, contact_id: ContactId, inbox_id: InboxId) -> ConversationId | None:
         key = (check.an_id("contact_id", contact_id, ContactId), check.an_id("inbox_id", inbox_id, InboxId))
         return self._between.get(key)
+
+    def delivered_to(self, inbox_id: InboxId, external_id: str) -> ConversationId | None:
+        inbox = check.an_id("inbox_id", inbox_id, InboxId)
+        return self._delivered.get((inbox, non_empty_text("external_id", external_id)))
 
     def events(self, conversation_id: ConversationId) -> Sequence[Event]:
         check.an_id("conversation_id", conversation_id, ConversationId)
@@ -412,12 +416,8 @@ class MemoryStore:
             self._check_directory_contacts_and_reads(changes)
         if changes.erasure is not None:
             self._check_erasure(changes.erasure)
-        delivery = changes.delivery
-        if delivery is not None and (delivery.inbox_id, delivery.external_id) in self._delivered:
-            raise DuplicateDelivery(
-                f"message {delivery.external_id} was already delivered to {delivery.inbox_id}",
-                self._delivered[(delivery.inbox_id, delivery.external_id)],
-            )
+        if changes.deliveries:
+            self._check_deliveries(changes.deliveries)
         email_ids: set[str] = set()
         for outgoing in changes.emails or ():
             if outgoing.id in self._outbox or outgoing.id in email_ids:
@@ -425,6 +425,19 @@ class MemoryStore:
                     f"an email with id {outgoing.id} is already in the outbox; ids are never reused"
                 )
             email_ids.add(outgoing.id)
+
+    def _check_deliveries(self, deliveries: Sequence[ExternalDelivery]) -> None:
+        seen: set[tuple[InboxId, str]] = set()
+        for delivery in deliveries:
+            key = (delivery.inbox_id, delivery.external_id)
+            if key in self._delivered:
+                raise DuplicateDelivery(
+                    f"message {delivery.external_id} was already delivered to {delivery.inbox_id}",
+                    self._delivered[key],
+                )
+            if key in seen:
+                raise InvalidInput(f"message {delivery.external_id} is delivered twice in one change set")
+            seen.add(key)
 
     def _check_erasure(self, erasure: Erasure) -> None:
         """An erasure rewrites what is stored: each conversation it read is still at that version, and
@@ -622,8 +635,7 @@ class MemoryStore:
                 self._analytics.started(conversation.contact_id, conversation.id)
             if change.facts:
                 self._analytics.add(change.facts)
-        if changes.delivery is not None:
-            delivery = changes.delivery
+        for delivery in changes.deliveries:
             self._delivered[(delivery.inbox_id, delivery.external_id)] = delivery.conversation_id
         for outgoing in changes.emails:
             self._outbox[outgoing.id] = outgoing

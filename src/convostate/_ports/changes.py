@@ -134,7 +134,9 @@ class ChangeSet(NamedTuple):
     directory: DirectoryChange | None = None
     contacts: tuple[Contact, ...] = ()
     rotations: tuple[RotationTurns, ...] = ()
-    delivery: ExternalDelivery | None = None
+    deliveries: tuple[ExternalDelivery, ...] = ()
+    """The provider message ids the change delivers (one for a message; many for a batch), each to be
+    recorded once: a store refuses the whole change set if any was delivered before."""
     emails: tuple[OutgoingEmail, ...] = ()
     assignments_seen: tuple[AssignmentsSeen, ...] = ()
     erasure: Erasure | None = None
@@ -148,7 +150,7 @@ class ChangeSet(NamedTuple):
             or self.directory
             or self.contacts
             or self.rotations
-            or self.delivery
+            or self.deliveries
             or self.emails
             or self.erasure
         )

@@ -202,11 +202,11 @@ class ConversationService:
             outcome, changes = self._pipeline.command(loaded, decided, self._clock.now(), turns)
             if not changes:
                 return EMPTY_CHANGE_SET, outcome
-            delivery = None
+            deliveries: tuple[ExternalDelivery, ...] = ()
             if external_id is not None:
-                delivery = ExternalDelivery(loaded.inbox.id, external_id, outcome.conversation.id)
+                deliveries = (ExternalDelivery(loaded.inbox.id, external_id, outcome.conversation.id),)
             change_set = ChangeSet(
-                tuple(changes), directory_version, rotations=turns.taken(), delivery=delivery
+                tuple(changes), directory_version, rotations=turns.taken(), deliveries=deliveries
             )
             return change_set, outcome
 

@@ -9,16 +9,17 @@ and any store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import attrs
 import pendulum
 
-from convostate._core.analytics.facts import observe
+from convostate._core.analytics.facts import Fact, observe
 from convostate._core.commands import Command
 from convostate._core.decider import DecisionContext
-from convostate._core.ids import RuleId, UserId
+from convostate._core.events import Event
+from convostate._core.ids import ConversationId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox
 from convostate._core.rules.engine import (
     Handled,
@@ -30,7 +31,7 @@ from convostate._core.rules.engine import (
 )
 from convostate._core.rules.model import RuleSet
 from convostate._core.rules.vocabulary import ActionKind
-from convostate._core.tab_changes import NO_TAB_CHANGES, tab_changes
+from convostate._core.tab_changes import NO_TAB_CHANGES, TabChanges, tab_changes
 from convostate._ports.changes import ConversationChange, RotationTurns
 from convostate._service.results import Outcome
 
@@ -143,23 +144,7 @@ class Pipeline:
     ) -> tuple[Outcome, list[ConversationChange]]:
         new_state = handled.state
         assert new_state is not None
-        state = loaded.state
-        changes = [
-            ConversationChange(
-                new_state,
-                handled.events,
-                state.version if state is not None else 0,
-                timers(new_state, self.rules, context, contact=loaded.contact),
-                tab_changes(state, new_state, loaded.inbox),
-                observe(
-                    state,
-                    handled.events,
-                    loaded.settings.timezone,
-                    owner=loaded.inbox.owner,
-                    calendar=loaded.inbox.business_hours or loaded.settings.business_hours,
-                ),
-            )
-        ]
+        changes = [self._change(loaded, new_state, handled.events, context)]
         follow_ups: list[Outcome] = []
         for each in handled.follow_ups:
             if isinstance(each, OpenLinkedConversation):  # same inbox and contact, a conversation of its own
@@ -168,6 +153,51 @@ class Pipeline:
                 follow_ups.append(outcome)
                 changes.extend(more)
         return Outcome(new_state, handled.events, tuple(follow_ups)), changes
+
+    def _change(
+        self, loaded: Loaded, new_state: Conversation, events: tuple[Event, ...], context: DecisionContext
+    ) -> ConversationChange:
+        state = loaded.state
+        timers_, tabs, facts = self.derived(loaded, new_state, events, context)
+        return ConversationChange(
+            new_state, events, state.version if state is not None else 0, timers_, tabs, facts
+        )
+
+    def derived(
+        self, loaded: Loaded, new_state: Conversation, events: Sequence[Event], context: DecisionContext
+    ) -> tuple[tuple[Timer, ...], TabChanges, tuple[Fact, ...]]:
+        """What a change from ``loaded.state`` to ``new_state`` by ``events`` means beyond the conversation:
+        its timers (as of ``context``), its tab rows and counters, its analytics facts. Each depends only on
+        the two states, or folds over the events, so a batch works them out once for all its actions on a
+        conversation and gets what each action's would add up to."""
+        settings, inbox = loaded.settings, loaded.inbox
+        return (
+            timers(new_state, self.rules, context, contact=loaded.contact),
+            tab_changes(loaded.state, new_state, inbox),
+            observe(
+                loaded.state,
+                events,
+                settings.timezone,
+                owner=inbox.owner,
+                calendar=inbox.business_hours or settings.business_hours,
+            ),
+        )
+
+
+@attrs.frozen
+class DeferredPipeline(Pipeline):
+    """The pipeline of a batch: it decides as :class:`Pipeline` does but leaves out each change's timers,
+    tab changes and facts, recording instead what each conversation was last decided with, so that the
+    batch derives them once per conversation (:meth:`Pipeline.derived`) when it commits."""
+
+    last: dict[ConversationId, tuple[Loaded, DecisionContext]] = attrs.field(factory=dict, eq=False)
+
+    def _change(
+        self, loaded: Loaded, new_state: Conversation, events: tuple[Event, ...], context: DecisionContext
+    ) -> ConversationChange:
+        self.last[new_state.id] = (loaded, context)
+        state = loaded.state
+        return ConversationChange(new_state, events, state.version if state is not None else 0)
 
 
 class Turns:

@@ -300,8 +300,8 @@ def _save(
     """Decide ``command`` on ``state`` as the service does, commit the result, and return the new state."""
     inbox = _INBOXES[state.inbox_id if state is not None else _inbox_of(command)]
     new_state, events = _decided(state, command, when, inbox, settings)
-    delivery = ExternalDelivery(inbox.id, external_id, new_state.id) if external_id is not None else None
-    store.commit(ChangeSet((_change(state, new_state, events, timers=timers),), delivery=delivery))
+    deliveries = (ExternalDelivery(inbox.id, external_id, new_state.id),) if external_id is not None else ()
+    store.commit(ChangeSet((_change(state, new_state, events, timers=timers),), deliveries=deliveries))
     return new_state
 
 
@@ -621,7 +621,7 @@ def _innocent_change_set(store: Store, states: dict[str, Conversation]) -> Chang
         ),
         contacts=(Contact(command.contact_id, "Omar"),),
         rotations=(RotationTurns(ROUND_ROBIN, 2, 3),),
-        delivery=ExternalDelivery(SUPPORT.id, "SM-new", new.id),
+        deliveries=(ExternalDelivery(SUPPORT.id, "SM-new", new.id),),
         emails=(_outgoing("email-new", first, at(22)),),
     )
 
@@ -692,7 +692,7 @@ def _spoiled(kind: str, store: Store, states: dict[str, Conversation], innocent:
     if kind == "one-email-id-twice-in-the-set":
         return innocent._replace(emails=(*innocent.emails, _outgoing("email-new", first, at(24))))
     if kind == "duplicate-delivery":
-        return innocent._replace(delivery=ExternalDelivery(SUPPORT.id, "SM1", new_change.state.id))
+        return innocent._replace(deliveries=(ExternalDelivery(SUPPORT.id, "SM1", new_change.state.id),))
     raise AssertionError(f"no refusal {kind!r}; the refusals are {REFUSALS}")
 
 
@@ -1398,7 +1398,8 @@ class ConversationLogConformance(_Suite):
         with pytest.raises(DuplicateDelivery) as refused:
             store.commit(
                 ChangeSet(
-                    (_change(new, *redelivered),), delivery=ExternalDelivery(SUPPORT.id, "SM-new", new.id)
+                    (_change(new, *redelivered),),
+                    deliveries=(ExternalDelivery(SUPPORT.id, "SM-new", new.id),),
                 )
             )
         assert refused.value.conversation_id == new.id
@@ -1414,7 +1415,7 @@ class ConversationLogConformance(_Suite):
             account.commit(
                 ChangeSet(
                     (_change(started, state, events),),
-                    delivery=ExternalDelivery(SUPPORT.id, "SM1", started.id),
+                    deliveries=(ExternalDelivery(SUPPORT.id, "SM1", started.id),),
                 )
             )
         assert refused.value.conversation_id == started.id
@@ -1429,7 +1430,8 @@ class ConversationLogConformance(_Suite):
         with pytest.raises(DuplicateDelivery) as refused:
             account.commit(
                 ChangeSet(
-                    (_change(None, state, events),), delivery=ExternalDelivery(SUPPORT.id, "SM1", state.id)
+                    (_change(None, state, events),),
+                    deliveries=(ExternalDelivery(SUPPORT.id, "SM1", state.id),),
                 )
             )
         assert refused.value.conversation_id == first.id
@@ -1451,7 +1453,7 @@ class ConversationLogConformance(_Suite):
                     (_change(other, closed, closing), _change(first, again, again_events)),
                     contacts=(Contact(ContactId("omar"), "Omar"),),
                     rotations=(RotationTurns(ROUND_ROBIN, 0, 1),),
-                    delivery=ExternalDelivery(SUPPORT.id, "SM1", first.id),
+                    deliveries=(ExternalDelivery(SUPPORT.id, "SM1", first.id),),
                     emails=(_outgoing("email-1", first, at(2)),),
                 )
             )
@@ -1478,7 +1480,7 @@ class ConversationLogConformance(_Suite):
             account.commit(
                 ChangeSet(
                     (_change(started, stale, events),),
-                    delivery=ExternalDelivery(SUPPORT.id, "SM2", started.id),
+                    deliveries=(ExternalDelivery(SUPPORT.id, "SM2", started.id),),
                 )
             )
         fresh = _save(account, closed, late, at(3), external_id="SM2")

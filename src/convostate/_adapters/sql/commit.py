@@ -28,10 +28,12 @@ from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownIn
 from convostate._core.ids import InboxId
 from convostate._core.model import User
 from convostate._core.tab_changes import NO_TAB_CHANGES, RowKey, RowPlace
-from convostate._ports.changes import ChangeSet, ConversationChange, Erasure
+from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, ExternalDelivery
 from convostate._ports.roles import DuplicateDelivery
 
 _Counters = dict[RowKey, list[int]]
+_IDS_PER_READ = 500
+"""Provider message ids looked up per statement, well under every driver's limit on parameters."""
 """Per tab list: how much its total and its unread counter move, summed over a change set."""
 
 
@@ -78,8 +80,8 @@ class Commit:
                 facts.start(change.state)
             if change.facts:
                 facts.add(change.facts)
-        if changes.delivery is not None:
-            self._deliver(connection, changes)
+        if changes.deliveries:
+            self._deliver(connection, changes.deliveries)
         if changes.emails:
             self._enqueue(connection, changes)
         if changes.contacts:
@@ -501,30 +503,44 @@ class Commit:
 
     # ------------------------------------------------------------ deliveries and the outbox
 
-    def _deliver(self, connection: sa.Connection, changes: ChangeSet) -> None:
-        delivery = changes.delivery
-        assert delivery is not None
-        t = self._t
+    def _deliver(self, connection: sa.Connection, deliveries: Sequence[ExternalDelivery]) -> None:
+        """Record each provider message id once: one read per inbox and chunk of ids (a batch import
+        delivers thousands), then one insert for them all."""
+        t, account = self._t, self._account
         d = t.deliveries.c
-        first = connection.execute(
-            sa.select(d.conversation_id).where(
-                d.account == self._account,
-                d.inbox_id == delivery.inbox_id.value,
-                d.external_id == delivery.external_id,
-            )
-        ).scalar()
-        if first is not None:
-            raise DuplicateDelivery(
-                f"message {delivery.external_id} was already delivered to {delivery.inbox_id}",
-                type(delivery.conversation_id)(first),
-            )
+        by_inbox: dict[str, dict[str, ExternalDelivery]] = defaultdict(dict)
+        for delivery in deliveries:
+            of_inbox = by_inbox[delivery.inbox_id.value]
+            if delivery.external_id in of_inbox:
+                raise InvalidInput(f"message {delivery.external_id} is delivered twice in one change set")
+            of_inbox[delivery.external_id] = delivery
+        for inbox_id, of_inbox in by_inbox.items():
+            external_ids = list(of_inbox)
+            for start in range(0, len(external_ids), _IDS_PER_READ):
+                found = connection.execute(
+                    sa.select(d.external_id, d.conversation_id).where(
+                        d.account == account,
+                        d.inbox_id == inbox_id,
+                        d.external_id.in_(external_ids[start : start + _IDS_PER_READ]),
+                    )
+                ).first()
+                if found is not None:
+                    delivery = of_inbox[found[0]]
+                    raise DuplicateDelivery(
+                        f"message {delivery.external_id} was already delivered to {delivery.inbox_id}",
+                        type(delivery.conversation_id)(found[1]),
+                    )
         connection.execute(
-            t.deliveries.insert().values(
-                account=self._account,
-                inbox_id=delivery.inbox_id.value,
-                external_id=delivery.external_id,
-                conversation_id=delivery.conversation_id.value,
-            )
+            t.deliveries.insert(),
+            [
+                {
+                    "account": account,
+                    "inbox_id": delivery.inbox_id.value,
+                    "external_id": delivery.external_id,
+                    "conversation_id": delivery.conversation_id.value,
+                }
+                for delivery in deliveries
+            ],
         )
 
     def _enqueue(self, connection: sa.Connection, changes: ChangeSet) -> None:

@@ -168,8 +168,13 @@ class Queries:
         self.accounts_with_mail = _waiting_longest_first(a.account, oldest_email)
 
     def _outbox_queries(self, t: Tables) -> None:
-        """The outbox's reads, in outbox order (created_at, then the order enqueued): every email, those
-        pending (and due, for a sweep), and those of one status after a given one."""
+        """The provider message ids delivered; the outbox's reads, in outbox order (created_at, then the
+        order enqueued): every email, those pending (and due, for a sweep), and those of one status after a
+        given one."""
+        d = t.deliveries.c
+        self.delivered_to = sa.select(d.conversation_id).where(
+            d.account == P("account"), d.inbox_id == P("inbox"), d.external_id == P("external_id")
+        )
         o = t.outbox.c
         self.email = sa.select(t.outbox).where(o.account == P("account"), o.id == P("id"))
         self.enqueued = sa.select(o.enqueued).where(o.account == P("account"), o.id == P("id"))

@@ -288,6 +288,12 @@ class SqlStore:
         found = self._value(self._q.between, contact=contact.value, inbox=inbox.value)
         return None if found is None else ConversationId(found)
 
+    def delivered_to(self, inbox_id: InboxId, external_id: str) -> ConversationId | None:
+        inbox = check.an_id("inbox_id", inbox_id, InboxId)
+        text = non_empty_text("external_id", external_id)
+        found = self._value(self._q.delivered_to, inbox=inbox.value, external_id=text)
+        return None if found is None else ConversationId(found)
+
     def events(self, conversation_id: ConversationId) -> Sequence[Event]:
         check.an_id("conversation_id", conversation_id, ConversationId)
         return tuple(
