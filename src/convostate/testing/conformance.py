@@ -1466,6 +1466,36 @@ class ConversationLogConformance(_Suite):
         after = _observed(account, [first.id, other.id], contacts=[ContactId("omar")], emails=["email-1"])
         _unchanged(before, after)
 
+    def test_delivered_to_names_the_conversation_each_external_id_went_to(self, account: Store) -> None:
+        started = _start(account, "c-1", SUPPORT, at(0), external_id="SM1")
+        assert account.delivered_to(SUPPORT.id, "SM1") == started.id
+        assert account.delivered_to(SALES.id, "SM1") is None
+        assert account.delivered_to(SUPPORT.id, "SM2") is None
+        with pytest.raises(InvalidInput):
+            account.delivered_to(SUPPORT.id, "")
+
+    def test_a_change_set_delivers_many_external_ids_at_once_or_none(self, account: Store) -> None:
+        first = _start(account, "c-1", SUPPORT, at(0), external_id="SM1")
+        other = _start(account, "c-2", SUPPORT, at(1))
+        command = ReceiveMessage(other.id, SUPPORT.id, other.contact_id, MessageId("m-2"), "Hi", "SM3")
+        again, events = _decided(other, command, at(2), SUPPORT, SHARED)
+        new_ones = (
+            ExternalDelivery(SUPPORT.id, "SM3", other.id),
+            ExternalDelivery(SUPPORT.id, "SM4", other.id),
+        )
+        before = _observed(account, [first.id, other.id])
+        for refused, error in (
+            ((*new_ones, ExternalDelivery(SUPPORT.id, "SM1", other.id)), DuplicateDelivery),
+            ((*new_ones, new_ones[0]), InvalidInput),  # a change set that contradicts itself
+        ):
+            with pytest.raises(error):
+                account.commit(ChangeSet((_change(other, again, events),), deliveries=refused))
+            _unchanged(before, _observed(account, [first.id, other.id]))
+            assert account.delivered_to(SUPPORT.id, "SM3") is None
+        account.commit(ChangeSet((_change(other, again, events),), deliveries=new_ones))
+        assert account.delivered_to(SUPPORT.id, "SM3") == other.id
+        assert account.delivered_to(SUPPORT.id, "SM4") == other.id
+
     def test_the_same_external_id_in_another_inbox_is_delivered(self, account: Store) -> None:
         _start(account, "c-1", SUPPORT, at(0), external_id="SM1")
         in_sales = _start(account, "c-2", SALES, at(1), external_id="SM1")
