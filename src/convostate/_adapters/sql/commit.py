@@ -26,12 +26,14 @@ from convostate._adapters.sql.tables import Tables
 from convostate._adapters.sql.values import decode, encode, micros
 from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownInbox
 from convostate._core.ids import InboxId
-from convostate._core.model import User
+from convostate._core.model import Conversation, User
 from convostate._core.tab_changes import NO_TAB_CHANGES, RowKey, RowPlace
 from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, ExternalDelivery
 from convostate._ports.roles import DuplicateDelivery
 
 _Counters = dict[RowKey, list[int]]
+_MANY = 2
+"""Conversations in a change set from which it is written in bulk (:meth:`Commit._many`)."""
 _IDS_PER_READ = 500
 """Provider message ids looked up per statement, well under every driver's limit on parameters."""
 """Per tab list: how much its total and its unread counter move, summed over a change set."""
@@ -74,8 +76,12 @@ class Commit:
         new_inboxes = {inbox.id for inbox in changes.directory.inboxes} if changes.directory else set()
         counters: _Counters = defaultdict(lambda: [0, 0])
         facts = FactSums()
+        if len(changes.conversations) >= _MANY and _distinct(changes.conversations):
+            self._many(connection, changes.conversations, new_inboxes, counters)
+        else:
+            for change in changes.conversations:
+                self._conversation(connection, change, new_inboxes, counters)
         for change in changes.conversations:
-            self._conversation(connection, change, new_inboxes, counters)
             if change.expected_version == 0:
                 facts.start(change.state)
             if change.facts:
@@ -372,6 +378,121 @@ class Commit:
             self._tabs(connection, change, counters)
         self._timers(connection, change)
 
+    def _many(
+        self,
+        connection: sa.Connection,
+        changes: Sequence[ConversationChange],
+        new_inboxes: set[InboxId],
+        counters: _Counters,
+    ) -> None:
+        """The bulk path, for a batch's change set of many conversations: the same rows as
+        :meth:`_conversation` writes for each, but each kind of row written for all of them by one
+        ``executemany``. A new conversation still claims its contact's pair one by one (the checks differ
+        per conversation, and a batch starts each conversation once)."""
+        account, q = self._account, self._q
+        moves: list[dict[str, Any]] = []
+        moved: list[ConversationChange] = []
+        events: list[dict[str, Any]] = []
+        timers: list[dict[str, Any]] = []
+        removed: list[dict[str, Any]] = []
+        added: list[dict[str, Any]] = []
+        assigned: list[dict[str, Any]] = []
+        for change in changes:
+            conversation, expected = change.state, change.expected_version
+            if expected == 0:
+                self._conversation(connection, change, new_inboxes, counters)
+                continue
+            conversation_id = conversation.id.value
+            moves.append(
+                {
+                    "of_account": account,
+                    "of_id": conversation_id,
+                    "expected": expected,
+                    "new_version": conversation.version,
+                    "new_payload": encode(conversation),
+                }
+            )
+            moved.append(change)
+            events.extend(
+                {
+                    "account": account,
+                    "conversation_id": conversation_id,
+                    "version": expected + n,
+                    "payload": encode(event),
+                }
+                for n, event in enumerate(change.events, start=1)
+            )
+            timers.extend(
+                {
+                    "account": account,
+                    "conversation_id": conversation_id,
+                    "rule_id": timer.rule_id.value,
+                    "due_at": micros(timer.due_at),
+                    "claimed_until": None,
+                }
+                for timer in change.timers
+            )
+            tabs = change.tabs
+            if tabs is NO_TAB_CHANGES:
+                continue
+            removed.extend(tab_row(account, key, place) for key, place in tabs.removed)
+            added.extend(tab_row(account, key, place) for key, place in tabs.added)
+            for key, _ in tabs.removed:
+                counters[key][0] -= 1
+            for key, _ in tabs.added:
+                counters[key][0] += 1
+            for key, count in tabs.unread:
+                counters[key][1] += count
+            if tabs.unassigned:
+                self._unassign(connection, conversation, tabs.unassigned)
+            assigned.extend(
+                {
+                    "account": account,
+                    "user_id": user,
+                    "inbox_id": conversation.inbox_id.value,
+                    "conversation_id": conversation.id.value,
+                }
+                for user in tabs.assigned
+            )
+        if not moves:
+            return
+        self._move_all(connection, moves, moved)  # a stale version first, as one by one
+        for change in moved:
+            _check_follows(change)
+        for statement, rows in (
+            (q.add_events, events),
+            (q.drop_timers, [{"account": account, "id": row["of_id"]} for row in moves]),
+            (q.add_timers, timers),
+            (q.remove_rows, removed),
+            (q.add_rows, added),
+            (self._t.assignments.insert(), assigned),
+        ):
+            if rows:
+                connection.execute(statement, rows)
+
+    def _move_all(
+        self, connection: sa.Connection, moves: list[dict[str, Any]], changes: list[ConversationChange]
+    ) -> None:
+        """Every conversation to its new version, each only from the version the batch read."""
+        if connection.dialect.supports_sane_multi_rowcount:
+            if connection.execute(self._q.move_conversation, moves).rowcount == len(moves):
+                return
+        else:  # a driver whose executemany does not count: one by one
+            for row, change in zip(moves, changes, strict=True):
+                if connection.execute(self._q.move_conversation, row).rowcount != 1:
+                    raise _version_conflict(change, self._version(connection, row["of_id"]))
+            return
+        # Some moved on since the batch read them, so were not updated: name one (the transaction rolls
+        # back whichever it is). One updated here holds the payload written; another writer's does not.
+        v = self._t.conversations.c
+        for row, change in zip(moves, changes, strict=True):
+            stored = connection.execute(
+                sa.select(v.version, v.payload).where(v.account == self._account, v.id == row["of_id"])
+            ).first()
+            if stored is None or tuple(stored) != (row["new_version"], row["new_payload"]):
+                raise _version_conflict(change, 0 if stored is None else int(stored[0]))
+        raise ConcurrencyConflict("a conversation of this change set changed at once: retry")
+
     def _version(self, connection: sa.Connection, conversation_id: str) -> int:
         stored = connection.execute(
             self._q.version, {"account": self._account, "id": conversation_id}
@@ -432,16 +553,9 @@ class Commit:
                 counters[key][0] += 1
         for key, count in tabs.unread:
             counters[key][1] += count
-        conversation, a = change.state, t.assignments.c
+        conversation = change.state
         if tabs.unassigned:
-            connection.execute(
-                sa.delete(t.assignments).where(
-                    a.account == account,
-                    a.user_id.in_(tabs.unassigned),
-                    a.inbox_id == conversation.inbox_id.value,
-                    a.conversation_id == conversation.id.value,
-                )
-            )
+            self._unassign(connection, conversation, tabs.unassigned)
         if tabs.assigned:
             connection.execute(
                 t.assignments.insert(),
@@ -455,6 +569,17 @@ class Commit:
                     for user in tabs.assigned
                 ],
             )
+
+    def _unassign(self, connection: sa.Connection, conversation: Conversation, users: Sequence[str]) -> None:
+        t, a = self._t, self._t.assignments.c
+        connection.execute(
+            sa.delete(t.assignments).where(
+                a.account == self._account,
+                a.user_id.in_(users),
+                a.inbox_id == conversation.inbox_id.value,
+                a.conversation_id == conversation.id.value,
+            )
+        )
 
     def _count(self, connection: sa.Connection, counters: _Counters) -> None:
         """Move the badge counters, in key order so that two writers never wait for each other in a cycle."""
@@ -604,6 +729,10 @@ def tab_row(account: str, key: RowKey, place: RowPlace) -> dict[str, Any]:
 
 def _optional_micros(instant: Any) -> int | None:
     return None if instant is None else micros(instant)
+
+
+def _distinct(changes: Sequence[ConversationChange]) -> bool:
+    return len({change.state.id for change in changes}) == len(changes)
 
 
 def _listed(ids: Iterable[str]) -> str:
