@@ -5,7 +5,7 @@ of what an action does), but the service reads and commits through a ledger inst
 ledger reads each user, inbox, contact, conversation and the settings from the store once, answers every
 later read from what it read or from what earlier actions of the batch committed, and keeps each
 conversation's events. :meth:`Ledger.change_set` then folds them into one change set: per conversation
-its events in order and its last state, with its timers, tab rows and counters and analytics facts worked
+its events and analytics facts in order and its last state, with its timers, tab rows and counters worked
 out once (:meth:`Pipeline.derived`): from the state it had before the batch to the state it has after,
 which is what every action's would add up to.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Final
 
+from convostate._core.analytics.facts import Fact
 from convostate._core.errors import ConcurrencyConflict, InvalidInput
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
@@ -30,12 +31,13 @@ _UNREAD: Final = object()
 class _Pending:
     """One conversation's changes in the batch so far."""
 
-    __slots__ = ("before", "events", "expected_version", "state")
+    __slots__ = ("before", "events", "expected_version", "facts", "state")
 
     def __init__(self, before: Conversation | None, expected_version: int) -> None:
         self.before = before
         self.expected_version = expected_version
         self.events: list[Event] = []
+        self.facts: list[Fact] = []
         self.state: Conversation | None = None
 
 
@@ -189,6 +191,7 @@ class Ledger:
             before = self.conversation(state.id)
             pending = self._pending[state.id] = _Pending(before, change.expected_version)
         pending.events.extend(change.events)
+        pending.facts.extend(change.facts)
         pending.state = state
         if change.expected_version == 0:
             self._between[(state.contact_id, state.inbox_id)] = state.id
@@ -206,12 +209,16 @@ class Ledger:
             state = pending.state
             assert state is not None
             loaded, context = last[conversation_id]
-            events = tuple(pending.events)
-            timers, tabs, facts = self._pipeline.derived(
-                loaded._replace(state=pending.before), state, events, context
-            )
+            timers, tabs = self._pipeline.derived(loaded._replace(state=pending.before), state, context)
             conversations.append(
-                ConversationChange(state, events, pending.expected_version, timers, tabs, facts)
+                ConversationChange(
+                    state,
+                    tuple(pending.events),
+                    pending.expected_version,
+                    timers,
+                    tabs,
+                    tuple(pending.facts),
+                )
             )
         return ChangeSet(
             tuple(conversations),

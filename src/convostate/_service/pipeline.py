@@ -158,37 +158,42 @@ class Pipeline:
         self, loaded: Loaded, new_state: Conversation, events: tuple[Event, ...], context: DecisionContext
     ) -> ConversationChange:
         state = loaded.state
-        timers_, tabs, facts = self.derived(loaded, new_state, events, context)
+        timers_, tabs = self.derived(loaded, new_state, context)
+        facts = self.facts(loaded, events)
         return ConversationChange(
             new_state, events, state.version if state is not None else 0, timers_, tabs, facts
         )
 
     def derived(
-        self, loaded: Loaded, new_state: Conversation, events: Sequence[Event], context: DecisionContext
-    ) -> tuple[tuple[Timer, ...], TabChanges, tuple[Fact, ...]]:
-        """What a change from ``loaded.state`` to ``new_state`` by ``events`` means beyond the conversation:
-        its timers (as of ``context``), its tab rows and counters, its analytics facts. Each depends only on
-        the two states, or folds over the events, so a batch works them out once for all its actions on a
-        conversation and gets what each action's would add up to."""
-        settings, inbox = loaded.settings, loaded.inbox
+        self, loaded: Loaded, new_state: Conversation, context: DecisionContext
+    ) -> tuple[tuple[Timer, ...], TabChanges]:
+        """What a change from ``loaded.state`` to ``new_state`` means beyond the conversation: its timers
+        (as of ``context``), its tab rows and counters. Both depend only on the two states, so a batch works
+        them out once for all its actions on a conversation and gets what each action's would add up to."""
         return (
             timers(new_state, self.rules, context, contact=loaded.contact),
-            tab_changes(loaded.state, new_state, inbox),
-            observe(
-                loaded.state,
-                events,
-                settings.timezone,
-                owner=inbox.owner,
-                calendar=inbox.business_hours or settings.business_hours,
-            ),
+            tab_changes(loaded.state, new_state, loaded.inbox),
+        )
+
+    @staticmethod
+    def facts(loaded: Loaded, events: Sequence[Event]) -> tuple[Fact, ...]:
+        """The analytics facts of ``events`` on ``loaded.state``."""
+        settings, inbox = loaded.settings, loaded.inbox
+        return observe(
+            loaded.state,
+            events,
+            settings.timezone,
+            owner=inbox.owner,
+            calendar=inbox.business_hours or settings.business_hours,
         )
 
 
 @attrs.frozen
 class DeferredPipeline(Pipeline):
-    """The pipeline of a batch: it decides as :class:`Pipeline` does but leaves out each change's timers,
-    tab changes and facts, recording instead what each conversation was last decided with, so that the
-    batch derives them once per conversation (:meth:`Pipeline.derived`) when it commits."""
+    """The pipeline of a batch: it decides as :class:`Pipeline` does but leaves out each change's timers
+    and tab changes, recording instead what each conversation was last decided with, so that the batch
+    derives them once per conversation (:meth:`Pipeline.derived`) when it commits. (Facts are worked out
+    per action: they fold over the events with the state before each, which the action has at hand.)"""
 
     last: dict[ConversationId, tuple[Loaded, DecisionContext]] = attrs.field(factory=dict, eq=False)
 
@@ -197,7 +202,8 @@ class DeferredPipeline(Pipeline):
     ) -> ConversationChange:
         self.last[new_state.id] = (loaded, context)
         state = loaded.state
-        return ConversationChange(new_state, events, state.version if state is not None else 0)
+        expected = state.version if state is not None else 0
+        return ConversationChange(new_state, events, expected, facts=self.facts(loaded, events))
 
 
 class Turns:
