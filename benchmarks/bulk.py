@@ -58,20 +58,24 @@ def floor(url: str, engine: FacadeEngine, every: int) -> tuple[float, int]:
     """executemany of the final conversation rows, then of every event, ``every`` rows per transaction."""
     source = engine.helpdesk.store
     assert isinstance(source, SqlStore)
+    mine = {"account": source.account}
     with source.engine.connect() as connection:
-        conversations = [
-            dict(row._mapping)
-            for row in connection.execute(sa.text("SELECT * FROM convostate_conversations"))
-        ]
-        events = [
-            dict(row._mapping) for row in connection.execute(sa.text("SELECT * FROM convostate_events"))
-        ]
-    target = SqlStore.open(url, account="floor")
+        conversations, events = (
+            [
+                dict(row._mapping)
+                for row in connection.execute(
+                    sa.text(f"SELECT * FROM {table} WHERE account = :account"), mine
+                )
+            ]
+            for table in ("convostate_conversations", "convostate_events")
+        )
+    account = f"floor-{time.time_ns()}"
+    target = SqlStore.open(url, account=account)
     count = counting(target)
     for row in conversations:
-        row["account"] = "floor"
+        row["account"] = account
     for row in events:
-        row["account"] = "floor"
+        row["account"] = account
     conversations_table = sa.table(
         "convostate_conversations", *(sa.column(name) for name in conversations[0])
     )
