@@ -149,20 +149,31 @@ def cascade(
     """Fold ``events`` into ``state`` and run the rules they trigger."""
     for event in events:
         state = evolve(state, event)
+    plan = _plan(rules)
+    for event in events:
+        triggered = plan.get(type(event))
+        if triggered is None:
+            triggered = _triggered(plan, rules, type(event))
+        if triggered:
+            break
+    else:  # the commonest case: no rule runs on these events (a reply, an assignment, a star)
+        return Handled(state, tuple(events))
     recorded = list(events)
     follow_ups: list[FollowUp] = []
     pending = deque((event, chain) for event in events)
     while pending:
         event, causes = pending.popleft()
         assert state is not None
-        triggered = rules.triggered_by(type(event).__name__)
+        triggered = plan.get(type(event))
+        if triggered is None:
+            triggered = _triggered(plan, rules, type(event))
         if not triggered:
             continue
         subject = Subject(state, event, contact)
-        for rule in triggered:
+        for rule, test in triggered:
             if subject.conversation is not state:
                 subject = Subject(state, event, contact)
-            if not evaluate(rule.conditions, subject, context):
+            if not test(subject, context):
                 continue
             state, produced, more = _apply(rule, state, event, context, rotation)
             if more and len(causes) >= max_depth:
@@ -176,6 +187,35 @@ def cascade(
                 recorded.extend(produced)
                 pending.extend((new_event, (*causes, rule.id)) for new_event in produced)
     return Handled(state, tuple(recorded), tuple(follow_ups))
+
+
+_Plan: TypeAlias = dict[type, tuple[tuple[Rule, "_Test"], ...]]
+_PLANS: dict[int, tuple[RuleSet, _Plan]] = {}
+"""For each rule set in use, by identity: the rules each event type triggers, with their compiled tests.
+Looking a compiled test up by its condition tree (``evaluate``) hashes the tree on every event; this looks
+the event's type up once per command. The entry holds the rule set, so its id cannot be reused while
+cached; the few sets a process uses stay, and a host that builds a set per command only refills it."""
+_MOST_PLANS = 64
+
+
+def _plan(rules: RuleSet) -> _Plan:
+    """The cached plan of ``rules`` (filled per event type by ``_triggered``)."""
+    entry = _PLANS.get(id(rules))
+    if entry is not None and entry[0] is rules:
+        return entry[1]
+    if len(_PLANS) >= _MOST_PLANS:
+        _PLANS.clear()
+    plan: _Plan = {}
+    _PLANS[id(rules)] = (rules, plan)
+    return plan
+
+
+def _triggered(plan: _Plan, rules: RuleSet, event_type: type) -> tuple[tuple[Rule, _Test], ...]:
+    """The rules ``rules.triggered_by`` gives for ``event_type``, in order, each with its compiled test
+    (``evaluate``'s, so the same answers), remembered in ``plan``: a rule set is frozen."""
+    triggered = tuple((rule, _compile(rule.conditions)) for rule in rules.triggered_by(event_type.__name__))
+    plan[event_type] = triggered
+    return triggered
 
 
 def _is_new(follow_up: FollowUp, follow_ups: list[FollowUp]) -> bool:
