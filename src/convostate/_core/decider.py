@@ -68,6 +68,16 @@ INITIAL_STATE: Final[Conversation | None] = None
 """The state before a conversation's first event: it does not exist yet."""
 
 
+_USERS = frozenset_of(UserId, "UserId('ana')")
+
+
+def _offline(context: DecisionContext, attribute: Any, offline: frozenset[UserId]) -> None:
+    """The users' check, then ``_within``: one validator rather than attrs' list of two, since a context is
+    built for every command."""
+    _USERS(context, attribute, offline)
+    _within(context, offline)
+
+
 @attrs.frozen
 class DecisionContext:
     """What a decision may depend on besides the state and the command: the time, the account's settings and
@@ -93,7 +103,7 @@ class DecisionContext:
     offline: frozenset[UserId] = attrs.field(
         default=frozenset(),
         kw_only=True,
-        validator=[frozenset_of(UserId, "UserId('ana')"), lambda self, _, offline: _within(self, offline)],
+        validator=_offline,
     )
     """Those of ``unavailable`` who are offline; the others are away. Decisions treat both alike; only the
     history tells them apart."""
