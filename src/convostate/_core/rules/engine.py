@@ -149,14 +149,23 @@ def cascade(
     """Fold ``events`` into ``state`` and run the rules they trigger."""
     for event in events:
         state = evolve(state, event)
+    # The commonest case first: no rule runs on these events (a reply, an assignment, a star), or none of
+    # those that could holds (a message to an open conversation). The tests are pure and no rule has acted
+    # yet, so they give the answers (and raise the errors) the loop below would give on the same state.
     plan = _plan(rules)
     for event in events:
         triggered = plan.get(type(event))
         if triggered is None:
             triggered = _triggered(plan, rules, type(event))
         if triggered:
-            break
-    else:  # the commonest case: no rule runs on these events (a reply, an assignment, a star)
+            subject = Subject(state, event, contact)  # type: ignore[arg-type]  # events were folded
+            for _, test in triggered:
+                if test(subject, context):
+                    break
+            else:
+                continue
+            break  # a rule holds: run them in order, below
+    else:
         return Handled(state, tuple(events))
     recorded = list(events)
     follow_ups: list[FollowUp] = []
@@ -347,6 +356,8 @@ def _compile(tree: ConditionTree) -> _Test:
                 return (context.now >= ends_at) is older
 
             return in_time
+        if op == "eq":  # the commonest operator (every default rule's): ``==`` inline, not a call
+            return lambda subject, _: read(subject) == expected
         compare = _OPERATIONS[op]
         return lambda subject, _: compare(read(subject), expected)
     if isinstance(tree, Not):
