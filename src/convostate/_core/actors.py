@@ -22,7 +22,14 @@ _ID_CHECK = {kind: instance_of(id_type, f"{id_type.__name__}('x')") for kind, id
 
 
 def _matching_id(instance: Actor, attribute: Any, value: Any) -> None:
-    _ID_CHECK[instance.kind](instance, attribute, value)
+    kind, id_type = instance.kind, type(value)
+    if (
+        (kind is ActorKind.USER and id_type is UserId)
+        or (kind is ActorKind.RULE and id_type is RuleId)
+        or (kind is ActorKind.CONTACT and id_type is ContactId)
+    ):
+        return  # by identity: looking the kind up hashes an enum member, a Python call, for every actor
+    _ID_CHECK[kind](instance, attribute, value)
 
 
 @attrs.frozen
@@ -48,7 +55,15 @@ class Actor:
 
     @classmethod
     def rule(cls, rule_id: RuleId) -> Actor:
-        return cls(ActorKind.RULE, rule_id)
+        """The rule as an actor: one shared value per rule, as for users, since a rule acts on every
+        command whose events it holds for."""
+        actor = _RULE_ACTORS.get(rule_id) if type(rule_id) is RuleId else None
+        if actor is None:
+            actor = cls(ActorKind.RULE, rule_id)
+            if len(_RULE_ACTORS) >= _MOST_RULE_ACTORS:
+                _RULE_ACTORS.clear()
+            _RULE_ACTORS[rule_id] = actor
+        return actor
 
     @property
     def user_id(self) -> UserId | None:
@@ -60,3 +75,7 @@ class Actor:
 
 
 _USER_ACTORS: dict[UserId, Actor] = {}
+_RULE_ACTORS: dict[RuleId, Actor] = {}
+_MOST_RULE_ACTORS = 10_000
+"""Rule ids are the host's, one set per account: bounded, so that a process serving many accounts keeps
+at most this many."""

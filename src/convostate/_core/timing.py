@@ -121,15 +121,12 @@ class CalendarDuration:
                 and EARLIEST_YEAR <= start.year < LATEST_YEAR
             ):
                 # On UTC's wall clock a day is always 24 hours: the same instant, exactly, in C.
-                return plus(start, self._exact())
+                entry = _EXACT.get(id(self))
+                if entry is None or entry[0] is not self:
+                    entry = _exact(self)
+                return plus(start, entry[1])
             return _calendar_end(self, start, timezone)
         return self._end(start, timezone)
-
-    def _exact(self) -> timedelta:
-        """Weeks, days and the exact units as one ``timedelta`` (years and months have no fixed length)."""
-        return timedelta(
-            weeks=self.weeks, days=self.days, hours=self.hours, minutes=self.minutes, seconds=self.seconds
-        )
 
     def _end(self, start: pendulum.DateTime, timezone: str) -> pendulum.DateTime:
         local = aware_datetime(start).in_timezone(time_zone(timezone))
@@ -146,6 +143,30 @@ class CalendarDuration:
         if not date and not time:
             return "PT0S"
         return f"P{date}" + (f"T{time}" if time else "")
+
+
+_EXACT: dict[int, tuple[CalendarDuration, timedelta]] = {}
+"""Each duration's weeks, days and exact units as one ``timedelta``, by the duration's identity (the entry
+holds the duration, so its id is not reused while cached): building a timedelta from keywords costs more
+than the addition, and an account's windows and delays are a handful of objects."""
+
+
+def _exact(duration: CalendarDuration) -> tuple[CalendarDuration, timedelta]:
+    """Cache and return ``duration``'s entry in ``_EXACT`` (years and months have no fixed length: the
+    caller has none)."""
+    if len(_EXACT) >= 4096:
+        _EXACT.clear()
+    entry = _EXACT[id(duration)] = (
+        duration,
+        timedelta(
+            weeks=duration.weeks,
+            days=duration.days,
+            hours=duration.hours,
+            minutes=duration.minutes,
+            seconds=duration.seconds,
+        ),
+    )
+    return entry
 
 
 @functools.lru_cache(maxsize=4096)

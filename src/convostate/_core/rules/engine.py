@@ -152,30 +152,34 @@ def cascade(
     # The commonest case first: no rule runs on these events (a reply, an assignment, a star), or none of
     # those that could holds (a message to an open conversation). The tests are pure and no rule has acted
     # yet, so they give the answers (and raise the errors) the loop below would give on the same state.
+    # The loop starts at the rule that holds: those before it do not hold on the same state.
     plan = _plan(rules)
-    for event in events:
+    for first, event in enumerate(events):  # noqa: B007 (where the loop below starts)
         triggered = plan.get(type(event))
         if triggered is None:
             triggered = _triggered(plan, rules, type(event))
         if triggered:
             subject = Subject(state, event, contact)  # type: ignore[arg-type]  # events were folded
-            for _, test in triggered:
-                if test(subject, context):
+            for entry in triggered:
+                if entry[1](subject, context):
                     break
             else:
                 continue
+            skip = triggered.index(entry)  # the loop's own object: found by identity
             break  # a rule holds: run them in order, below
     else:
         return Handled(state, tuple(events))
     recorded = list(events)
     follow_ups: list[FollowUp] = []
-    pending = deque((event, chain) for event in events)
+    pending = deque((event, chain) for event in events[first:])
     while pending:
         event, causes = pending.popleft()
         assert state is not None
         triggered = plan.get(type(event))
         if triggered is None:
             triggered = _triggered(plan, rules, type(event))
+        if skip:
+            triggered, skip = triggered[skip:], 0
         if not triggered:
             continue
         subject = Subject(state, event, contact)
@@ -567,6 +571,8 @@ def _linked(state: Conversation, event: MessageReceived, rule_id: RuleId) -> Ope
 def _commands(action: Action, state: Conversation, actor: Actor, context: DecisionContext) -> list[Command]:
     """The commands an action stands for on this state ("all" and "assignees" expand to user ids)."""
     cid, kind, user = state.id, action.kind, action.user or ""
+    if kind is ActionKind.REOPEN:  # the default rules' action on every message to a closed conversation
+        return [Reopen(cid, actor)]
     assignees = sorted(state.assignees, key=lambda each: each.value)
     if kind is ActionKind.ASSIGN:
         return [Assign(cid, UserId(user), actor)]
@@ -577,8 +583,6 @@ def _commands(action: Action, state: Conversation, actor: Actor, context: Decisi
         return [Unassign(cid, each, actor) for each in (assignees if user == "all" else [UserId(user)])]
     if kind is ActionKind.CLOSE:
         return [Close(cid, actor)]
-    if kind is ActionKind.REOPEN:
-        return [Reopen(cid, actor)]
     if kind is ActionKind.STAR:
         return [Star(cid, each, actor) for each in (assignees if user == "assignees" else [UserId(user)])]
     if kind is ActionKind.UNSTAR:
