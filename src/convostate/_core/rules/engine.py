@@ -153,7 +153,8 @@ def cascade(
     # those that could holds (a message to an open conversation). The tests are pure and no rule has acted
     # yet, so they give the answers (and raise the errors) the loop below would give on the same state.
     # The loop starts at the rule that holds: those before it do not hold on the same state.
-    plan = _plan(rules)
+    cached = _PLANS.get(id(rules))  # _plan's lookup, inline: this runs for every command
+    plan = cached[1] if cached is not None and cached[0] is rules else _plan(rules)
     for first, event in enumerate(events):  # noqa: B007 (where the loop below starts)
         triggered = plan.get(type(event))
         if triggered is None:
