@@ -51,7 +51,15 @@ class Actor:
 
     @classmethod
     def contact(cls, contact_id: ContactId) -> Actor:
-        return cls(ActorKind.CONTACT, contact_id)
+        """The contact as an actor, shared while the contact keeps writing (each inbound message's events
+        record it); at most ``_MOST_SHARED`` are kept, since an account has as many contacts as it likes."""
+        actor = _CONTACT_ACTORS.get(contact_id) if type(contact_id) is ContactId else None
+        if actor is None:
+            actor = cls(ActorKind.CONTACT, contact_id)
+            if len(_CONTACT_ACTORS) >= _MOST_SHARED:
+                _CONTACT_ACTORS.clear()
+            _CONTACT_ACTORS[contact_id] = actor
+        return actor
 
     @classmethod
     def rule(cls, rule_id: RuleId) -> Actor:
@@ -60,7 +68,7 @@ class Actor:
         actor = _RULE_ACTORS.get(rule_id) if type(rule_id) is RuleId else None
         if actor is None:
             actor = cls(ActorKind.RULE, rule_id)
-            if len(_RULE_ACTORS) >= _MOST_RULE_ACTORS:
+            if len(_RULE_ACTORS) >= _MOST_SHARED:
                 _RULE_ACTORS.clear()
             _RULE_ACTORS[rule_id] = actor
         return actor
@@ -76,6 +84,7 @@ class Actor:
 
 _USER_ACTORS: dict[UserId, Actor] = {}
 _RULE_ACTORS: dict[RuleId, Actor] = {}
-_MOST_RULE_ACTORS = 10_000
-"""Rule ids are the host's, one set per account: bounded, so that a process serving many accounts keeps
-at most this many."""
+_CONTACT_ACTORS: dict[ContactId, Actor] = {}
+_MOST_SHARED = 10_000
+"""How many rule actors, and how many contact actors, are kept: rule ids are the host's, one set per
+account, and contacts are many, so that a process serving many accounts keeps at most this many."""
