@@ -190,7 +190,9 @@ def _receive(
             command.conversation_id, actor, now, command.inbox_id, command.contact_id, command.linked_from
         )
         return (started, received)
-    if state.contact_id != command.contact_id or state.inbox_id != command.inbox_id:
+    if (state.contact_id is not command.contact_id and state.contact_id != command.contact_id) or (
+        state.inbox_id is not command.inbox_id and state.inbox_id != command.inbox_id
+    ):
         raise InvalidInput(
             f"conversation {state.id} is between {state.contact_id} and {state.inbox_id}, "
             f"not {command.contact_id} and {command.inbox_id}"
