@@ -209,7 +209,9 @@ def observe(
     (``awaiting_reply_since`` and the rest), so this costs the events, not the conversation's history; a
     change of one event costs no ``evolve`` at all.
     """
-    last = max((index for index, event in enumerate(events) if type(event) in _COUNTED), default=-1)
+    last = len(events) - 1  # the last event that makes facts: from the end, without a generator
+    while last >= 0 and type(events[last]) not in _COUNTED:
+        last -= 1
     if last < 0:
         return ()
     owners = () if owner is None else (owner.value,)
