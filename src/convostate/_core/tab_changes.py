@@ -162,6 +162,6 @@ def _contributions(conversation: Conversation, inbox: Inbox) -> tuple[dict[RowKe
         for user in users:
             key = (inbox_id, personal, user.value)
             keys[key] = None
-            if unread_flag != (user in overrides):
+            if unread_flag != (bool(overrides) and user in overrides):  # nearly always none: no hash
                 unread[key] = 1
     return keys, unread

@@ -9,14 +9,17 @@ minutes, seconds) then add elapsed time.
 
 from __future__ import annotations
 
+import functools
 import re
+from datetime import timedelta
 from typing import Any
 
 import attrs
 import pendulum
 
 from convostate._core.errors import InvalidInput
-from convostate._core.validate import aware_datetime, time_zone
+from convostate._core.instants import plus
+from convostate._core.validate import EARLIEST_YEAR, LATEST_YEAR, aware_datetime, time_zone
 
 _ISO_8601 = re.compile(
     r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -104,7 +107,28 @@ class CalendarDuration:
         return cls(**{unit: int(found) for unit, found in counts.items()})
 
     def end(self, start: pendulum.DateTime, timezone: str) -> pendulum.DateTime:
-        """The instant (in UTC) this long after ``start``, calendar units on ``timezone``'s wall clock."""
+        """The instant (in UTC) this long after ``start``, calendar units on ``timezone``'s wall clock.
+
+        Worked out once per (duration, start, zone): every inbound message to a closed conversation asks
+        when its reopen window ends, and pendulum's calendar arithmetic and zone lookups were a third of
+        that message's cost. Only UTC starts are cached: a datetime in another zone compares equal to its
+        other fold (the repeated hour) although it is another instant, so it could not be a key.
+        """
+        if type(start) is pendulum.DateTime and start.tzinfo is _UTC and type(timezone) is str:
+            if (
+                timezone == "UTC"
+                and not (self.years or self.months)
+                and EARLIEST_YEAR <= start.year < LATEST_YEAR
+            ):
+                # On UTC's wall clock a day is always 24 hours: the same instant, exactly, in C.
+                entry = _EXACT.get(id(self))
+                if entry is None or entry[0] is not self:
+                    entry = _exact(self)
+                return plus(start, entry[1])
+            return _calendar_end(self, start, timezone)
+        return self._end(start, timezone)
+
+    def _end(self, start: pendulum.DateTime, timezone: str) -> pendulum.DateTime:
         local = aware_datetime(start).in_timezone(time_zone(timezone))
         moved = local.add(years=self.years, months=self.months, weeks=self.weeks, days=self.days)
         return moved.add(hours=self.hours, minutes=self.minutes, seconds=self.seconds).in_timezone("UTC")
@@ -119,3 +143,35 @@ class CalendarDuration:
         if not date and not time:
             return "PT0S"
         return f"P{date}" + (f"T{time}" if time else "")
+
+
+_EXACT: dict[int, tuple[CalendarDuration, timedelta]] = {}
+"""Each duration's weeks, days and exact units as one ``timedelta``, by the duration's identity (the entry
+holds the duration, so its id is not reused while cached): building a timedelta from keywords costs more
+than the addition, and an account's windows and delays are a handful of objects."""
+
+
+def _exact(duration: CalendarDuration) -> tuple[CalendarDuration, timedelta]:
+    """Cache and return ``duration``'s entry in ``_EXACT`` (years and months have no fixed length: the
+    caller has none)."""
+    if len(_EXACT) >= 4096:
+        _EXACT.clear()
+    entry = _EXACT[id(duration)] = (
+        duration,
+        timedelta(
+            weeks=duration.weeks,
+            days=duration.days,
+            hours=duration.hours,
+            minutes=duration.minutes,
+            seconds=duration.seconds,
+        ),
+    )
+    return entry
+
+
+@functools.lru_cache(maxsize=4096)
+def _calendar_end(duration: CalendarDuration, start: pendulum.DateTime, timezone: str) -> pendulum.DateTime:
+    """``duration.end`` for a UTC ``start``, remembered: the same arguments always give the same instant
+    (the zone's rules are pendulum's, fixed for the process), and an error is raised again each time
+    (lru_cache keeps only results)."""
+    return duration._end(start, timezone)

@@ -201,6 +201,8 @@ def frozenset_of(expected: type[Any], hint: str) -> Any:
     """An attrs validator for a frozenset whose members are all ``expected``."""
 
     def validator(_instance: object, attribute: Any, value: object) -> None:
+        if type(value) is frozenset and not value:  # the commonest case: a DecisionContext's, per command
+            return
         members = check_type(attribute.name, value, frozenset, f"frozenset({{{hint}}})")
         for member in members:
             check_type(f"each member of {attribute.name}", member, expected, hint)

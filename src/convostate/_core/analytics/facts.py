@@ -127,7 +127,9 @@ def local_day(at: datetime, zone: ZoneInfo) -> date:
         days = _DAYS.setdefault(zone, {})
     day = days.get(slot)
     if day is None:
-        day = _exact_day(at, zone)
+        # The same instant as a standard library datetime: its astimezone is C, where pendulum's copies the
+        # instant into one, converts, and copies the result back into a pendulum DateTime, in Python.
+        day = _exact_day(UTC_EPOCH + since, zone)
         start = UTC_EPOCH + timedelta(seconds=slot * _SLOT_SECONDS)
         if _exact_day(start, zone) == _exact_day(start + timedelta(seconds=_SLOT_SECONDS - 1), zone):
             if len(days) > 500_000:
@@ -207,7 +209,9 @@ def observe(
     (``awaiting_reply_since`` and the rest), so this costs the events, not the conversation's history; a
     change of one event costs no ``evolve`` at all.
     """
-    last = max((index for index, event in enumerate(events) if type(event) in _COUNTED), default=-1)
+    last = len(events) - 1  # the last event that makes facts: from the end, without a generator
+    while last >= 0 and type(events[last]) not in _COUNTED:
+        last -= 1
     if last < 0:
         return ()
     owners = () if owner is None else (owner.value,)

@@ -149,20 +149,45 @@ def cascade(
     """Fold ``events`` into ``state`` and run the rules they trigger."""
     for event in events:
         state = evolve(state, event)
+    # The commonest case first: no rule runs on these events (a reply, an assignment, a star), or none of
+    # those that could holds (a message to an open conversation). The tests are pure and no rule has acted
+    # yet, so they give the answers (and raise the errors) the loop below would give on the same state.
+    # The loop starts at the rule that holds: those before it do not hold on the same state.
+    cached = _PLANS.get(id(rules))  # _plan's lookup, inline: this runs for every command
+    plan = cached[1] if cached is not None and cached[0] is rules else _plan(rules)
+    for first, event in enumerate(events):  # noqa: B007 (where the loop below starts)
+        triggered = plan.get(type(event))
+        if triggered is None:
+            triggered = _triggered(plan, rules, type(event))
+        if triggered:
+            subject = Subject(state, event, contact)  # type: ignore[arg-type]  # events were folded
+            for entry in triggered:
+                if entry[1](subject, context):
+                    break
+            else:
+                continue
+            skip = triggered.index(entry)  # the loop's own object: found by identity
+            break  # a rule holds: run them in order, below
+    else:
+        return Handled(state, tuple(events))
     recorded = list(events)
     follow_ups: list[FollowUp] = []
-    pending = deque((event, chain) for event in events)
+    pending = deque((event, chain) for event in events[first:])
     while pending:
         event, causes = pending.popleft()
         assert state is not None
-        triggered = rules.triggered_by(type(event).__name__)
+        triggered = plan.get(type(event))
+        if triggered is None:
+            triggered = _triggered(plan, rules, type(event))
+        if skip:
+            triggered, skip = triggered[skip:], 0
         if not triggered:
             continue
         subject = Subject(state, event, contact)
-        for rule in triggered:
+        for rule, test in triggered:
             if subject.conversation is not state:
                 subject = Subject(state, event, contact)
-            if not evaluate(rule.conditions, subject, context):
+            if not test(subject, context):
                 continue
             state, produced, more = _apply(rule, state, event, context, rotation)
             if more and len(causes) >= max_depth:
@@ -176,6 +201,35 @@ def cascade(
                 recorded.extend(produced)
                 pending.extend((new_event, (*causes, rule.id)) for new_event in produced)
     return Handled(state, tuple(recorded), tuple(follow_ups))
+
+
+_Plan: TypeAlias = dict[type, tuple[tuple[Rule, "_Test"], ...]]
+_PLANS: dict[int, tuple[RuleSet, _Plan]] = {}
+"""For each rule set in use, by identity: the rules each event type triggers, with their compiled tests.
+Looking a compiled test up by its condition tree (``evaluate``) hashes the tree on every event; this looks
+the event's type up once per command. The entry holds the rule set, so its id cannot be reused while
+cached; the few sets a process uses stay, and a host that builds a set per command only refills it."""
+_MOST_PLANS = 64
+
+
+def _plan(rules: RuleSet) -> _Plan:
+    """The cached plan of ``rules`` (filled per event type by ``_triggered``)."""
+    entry = _PLANS.get(id(rules))
+    if entry is not None and entry[0] is rules:
+        return entry[1]
+    if len(_PLANS) >= _MOST_PLANS:
+        _PLANS.clear()
+    plan: _Plan = {}
+    _PLANS[id(rules)] = (rules, plan)
+    return plan
+
+
+def _triggered(plan: _Plan, rules: RuleSet, event_type: type) -> tuple[tuple[Rule, _Test], ...]:
+    """The rules ``rules.triggered_by`` gives for ``event_type``, in order, each with its compiled test
+    (``evaluate``'s, so the same answers), remembered in ``plan``: a rule set is frozen."""
+    triggered = tuple((rule, _compile(rule.conditions)) for rule in rules.triggered_by(event_type.__name__))
+    plan[event_type] = triggered
+    return triggered
 
 
 def _is_new(follow_up: FollowUp, follow_ups: list[FollowUp]) -> bool:
@@ -307,6 +361,8 @@ def _compile(tree: ConditionTree) -> _Test:
                 return (context.now >= ends_at) is older
 
             return in_time
+        if op == "eq":  # the commonest operator (every default rule's): ``==`` inline, not a call
+            return lambda subject, _: read(subject) == expected
         compare = _OPERATIONS[op]
         return lambda subject, _: compare(read(subject), expected)
     if isinstance(tree, Not):
@@ -516,6 +572,8 @@ def _linked(state: Conversation, event: MessageReceived, rule_id: RuleId) -> Ope
 def _commands(action: Action, state: Conversation, actor: Actor, context: DecisionContext) -> list[Command]:
     """The commands an action stands for on this state ("all" and "assignees" expand to user ids)."""
     cid, kind, user = state.id, action.kind, action.user or ""
+    if kind is ActionKind.REOPEN:  # the default rules' action on every message to a closed conversation
+        return [Reopen(cid, actor)]
     assignees = sorted(state.assignees, key=lambda each: each.value)
     if kind is ActionKind.ASSIGN:
         return [Assign(cid, UserId(user), actor)]
@@ -526,8 +584,6 @@ def _commands(action: Action, state: Conversation, actor: Actor, context: Decisi
         return [Unassign(cid, each, actor) for each in (assignees if user == "all" else [UserId(user)])]
     if kind is ActionKind.CLOSE:
         return [Close(cid, actor)]
-    if kind is ActionKind.REOPEN:
-        return [Reopen(cid, actor)]
     if kind is ActionKind.STAR:
         return [Star(cid, each, actor) for each in (assignees if user == "assignees" else [UserId(user)])]
     if kind is ActionKind.UNSTAR:
