@@ -1,12 +1,14 @@
-"""Callgrind driver for the pure core: builds the stream and the engine, then (RUN=1) runs the steps.
+"""Callgrind driver: builds the stream and an engine, then (RUN=1) runs the steps.
 
 Run it under valgrind with RUN=1 and RUN=0; the difference in instructions, over the events, is what the
 core costs per event (callgrind counts instructions, so the figure does not depend on the machine's load):
 
     RUN=1 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out ../.venv/bin/python cg_core.py
 
-``MODE=pipeline`` also runs, per command that changed something, what the service pipeline runs after
-``handle``: ``timers``, ``tab_changes`` and ``observe``.
+The engine is the pure core (``decide/evolve + rules``) unless ``ENGINE`` names one of ``run.py``'s
+(``facade``, ``batch``, ``transitions``, ...). ``MODE=pipeline`` runs the pure core and, per command that
+changed something, what the service pipeline runs after ``handle``: ``timers``, ``tab_changes`` and
+``observe``. docs/benchmarks.md gives the figures of each.
 """
 
 import os
@@ -60,7 +62,12 @@ def _command(op, cid, inbox, contact, message, user, actor, target):  # type: ig
 
 
 s = stream.build(events=EVENTS, conversations=EVENTS // 10)
-e = (PipelineEngine if os.environ.get("MODE") == "pipeline" else engines.DeciderEngine)(s)
+named = os.environ.get("ENGINE")
+e = (
+    engines.ENGINES[named](s)
+    if named
+    else (PipelineEngine if os.environ.get("MODE") == "pipeline" else engines.DeciderEngine)(s)
+)
 e.reset()
 if os.environ.get("RUN") == "1":
     e.run(e.steps)
