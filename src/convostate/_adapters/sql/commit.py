@@ -330,53 +330,14 @@ class Commit:
         new_inboxes: set[InboxId],
         counters: _Counters,
     ) -> None:
-        t, account = self._t, self._account
-        conversation, expected = change.state, change.expected_version
-        if expected != 0:
-            moved = connection.execute(
-                self._q.move_conversation,
-                {
-                    "of_account": account,
-                    "of_id": conversation.id.value,
-                    "expected": expected,
-                    "new_version": conversation.version,
-                    "new_payload": encode(conversation),
-                },
-            ).rowcount
-            if moved == 0:
-                raise _version_conflict(change, self._version(connection, conversation.id.value))
+        if change.expected_version != 0:
+            self._move_all(connection, [self._move(change)], [change])
             _check_follows(change)
         else:
-            stored = self._version(connection, conversation.id.value)
-            if stored != 0:
-                raise _version_conflict(change, stored)
-            _check_follows(change)
-            self._claim_pair(connection, change, new_inboxes)
-            connection.execute(
-                t.conversations.insert().values(
-                    account=account,
-                    id=conversation.id.value,
-                    version=conversation.version,
-                    payload=encode(conversation),
-                )
-            )
-        if change.events:
-            first = expected + 1
-            connection.execute(
-                self._q.add_events,
-                [
-                    {
-                        "account": account,
-                        "conversation_id": conversation.id.value,
-                        "version": first + n,
-                        "payload": encode(event),
-                    }
-                    for n, event in enumerate(change.events)
-                ],
-            )
-        if change.tabs is not NO_TAB_CHANGES:
-            self._tabs(connection, change, counters)
-        self._timers(connection, change)
+            self._start(connection, change, new_inboxes)
+        rows = _Rows(self._account)
+        rows.add(change, counters)
+        rows.write(connection, self._t, self._q)
 
     def _many(
         self,
@@ -389,86 +350,46 @@ class Commit:
         :meth:`_conversation` writes for each, but each kind of row written for all of them by one
         ``executemany``. A new conversation still claims its contact's pair one by one (the checks differ
         per conversation, and a batch starts each conversation once)."""
-        account, q = self._account, self._q
-        moves: list[dict[str, Any]] = []
-        moved: list[ConversationChange] = []
-        events: list[dict[str, Any]] = []
-        timers: list[dict[str, Any]] = []
-        removed: list[dict[str, Any]] = []
-        added: list[dict[str, Any]] = []
-        assigned: list[dict[str, Any]] = []
+        moved = [change for change in changes if change.expected_version != 0]
         for change in changes:
-            conversation, expected = change.state, change.expected_version
-            if expected == 0:
-                self._conversation(connection, change, new_inboxes, counters)
-                continue
-            conversation_id = conversation.id.value
-            moves.append(
-                {
-                    "of_account": account,
-                    "of_id": conversation_id,
-                    "expected": expected,
-                    "new_version": conversation.version,
-                    "new_payload": encode(conversation),
-                }
+            if change.expected_version == 0:
+                self._start(connection, change, new_inboxes)
+        if moved:
+            self._move_all(connection, [self._move(change) for change in moved], moved)
+            for change in moved:  # a stale version first, as one by one
+                _check_follows(change)
+        rows = _Rows(self._account)
+        for change in changes:
+            rows.add(change, counters)
+        rows.write(connection, self._t, self._q)
+
+    def _move(self, change: ConversationChange) -> dict[str, Any]:
+        conversation = change.state
+        return {
+            "of_account": self._account,
+            "of_id": conversation.id.value,
+            "expected": change.expected_version,
+            "new_version": conversation.version,
+            "new_payload": encode(conversation),
+        }
+
+    def _start(
+        self, connection: sa.Connection, change: ConversationChange, new_inboxes: set[InboxId]
+    ) -> None:
+        conversation = change.state
+        stored = self._version(connection, conversation.id.value)
+        if stored != 0:
+            raise _version_conflict(change, stored)
+        _check_follows(change)
+        self._claim_pair(connection, change, new_inboxes)
+        connection.execute(
+            self._t.conversations.insert().values(
+                account=self._account,
+                id=conversation.id.value,
+                version=conversation.version,
+                payload=encode(conversation),
             )
-            moved.append(change)
-            events.extend(
-                {
-                    "account": account,
-                    "conversation_id": conversation_id,
-                    "version": expected + n,
-                    "payload": encode(event),
-                }
-                for n, event in enumerate(change.events, start=1)
-            )
-            timers.extend(
-                {
-                    "account": account,
-                    "conversation_id": conversation_id,
-                    "rule_id": timer.rule_id.value,
-                    "due_at": micros(timer.due_at),
-                    "claimed_until": None,
-                }
-                for timer in change.timers
-            )
-            tabs = change.tabs
-            if tabs is NO_TAB_CHANGES:
-                continue
-            removed.extend(tab_row(account, key, place) for key, place in tabs.removed)
-            added.extend(tab_row(account, key, place) for key, place in tabs.added)
-            for key, _ in tabs.removed:
-                counters[key][0] -= 1
-            for key, _ in tabs.added:
-                counters[key][0] += 1
-            for key, count in tabs.unread:
-                counters[key][1] += count
-            if tabs.unassigned:
-                self._unassign(connection, conversation, tabs.unassigned)
-            assigned.extend(
-                {
-                    "account": account,
-                    "user_id": user,
-                    "inbox_id": conversation.inbox_id.value,
-                    "conversation_id": conversation.id.value,
-                }
-                for user in tabs.assigned
-            )
-        if not moves:
-            return
-        self._move_all(connection, moves, moved)  # a stale version first, as one by one
-        for change in moved:
-            _check_follows(change)
-        for statement, rows in (
-            (q.add_events, events),
-            (q.drop_timers, [{"account": account, "id": row["of_id"]} for row in moves]),
-            (q.add_timers, timers),
-            (q.remove_rows, removed),
-            (q.add_rows, added),
-            (self._t.assignments.insert(), assigned),
-        ):
-            if rows:
-                connection.execute(statement, rows)
+        )
 
     def _move_all(
         self, connection: sa.Connection, moves: list[dict[str, Any]], changes: list[ConversationChange]
@@ -538,49 +459,6 @@ class Commit:
         ).rowcount:
             raise ConcurrencyConflict(f"{conversation.contact_id}'s conversation changed at once: retry")
 
-    def _tabs(self, connection: sa.Connection, change: ConversationChange, counters: _Counters) -> None:
-        t, account, tabs = self._t, self._account, change.tabs
-        if tabs.removed:
-            connection.execute(
-                self._q.remove_rows,
-                [tab_row(account, key, place) for key, place in tabs.removed],
-            )
-            for key, _ in tabs.removed:
-                counters[key][0] -= 1
-        if tabs.added:
-            connection.execute(self._q.add_rows, [tab_row(account, key, place) for key, place in tabs.added])
-            for key, _ in tabs.added:
-                counters[key][0] += 1
-        for key, count in tabs.unread:
-            counters[key][1] += count
-        conversation = change.state
-        if tabs.unassigned:
-            self._unassign(connection, conversation, tabs.unassigned)
-        if tabs.assigned:
-            connection.execute(
-                t.assignments.insert(),
-                [
-                    {
-                        "account": account,
-                        "user_id": user,
-                        "inbox_id": conversation.inbox_id.value,
-                        "conversation_id": conversation.id.value,
-                    }
-                    for user in tabs.assigned
-                ],
-            )
-
-    def _unassign(self, connection: sa.Connection, conversation: Conversation, users: Sequence[str]) -> None:
-        t, a = self._t, self._t.assignments.c
-        connection.execute(
-            sa.delete(t.assignments).where(
-                a.account == self._account,
-                a.user_id.in_(users),
-                a.inbox_id == conversation.inbox_id.value,
-                a.conversation_id == conversation.id.value,
-            )
-        )
-
     def _count(self, connection: sa.Connection, counters: _Counters) -> None:
         """Move the badge counters, in key order so that two writers never wait for each other in a cycle."""
         moves = [
@@ -605,26 +483,6 @@ class Commit:
                 set_={"total": c.total + upsert.excluded.total, "unread": c.unread + upsert.excluded.unread},
             )
         connection.execute(self._upsert_counters, moves)
-
-    def _timers(self, connection: sa.Connection, change: ConversationChange) -> None:
-        """The conversation's timers are replaced, and any claim on them ends with them."""
-        account, conversation_id = self._account, change.state.id.value
-        if change.expected_version != 0:
-            connection.execute(self._q.drop_timers, {"account": account, "id": conversation_id})
-        if change.timers:
-            connection.execute(
-                self._q.add_timers,
-                [
-                    {
-                        "account": account,
-                        "conversation_id": conversation_id,
-                        "rule_id": timer.rule_id.value,
-                        "due_at": micros(timer.due_at),
-                        "claimed_until": None,
-                    }
-                    for timer in change.timers
-                ],
-            )
 
     # ------------------------------------------------------------ deliveries and the outbox
 
@@ -713,6 +571,91 @@ class Commit:
             ).first()
             is not None
         )
+
+
+class _Rows:
+    """The rows a change set writes besides the conversations' states (events, timers, tab rows,
+    assignments), gathered so that each kind is written for every conversation by one ``executemany``; the
+    tab counters' moves are added up in ``counters``, written once for the change set."""
+
+    def __init__(self, account: str) -> None:
+        self._account = account
+        self.events: list[dict[str, Any]] = []
+        self.dropped: list[dict[str, Any]] = []
+        self.timers: list[dict[str, Any]] = []
+        self.removed: list[dict[str, Any]] = []
+        self.added: list[dict[str, Any]] = []
+        self.unassigned: list[tuple[Conversation, tuple[str, ...]]] = []
+        self.assigned: list[dict[str, Any]] = []
+
+    def add(self, change: ConversationChange, counters: _Counters) -> None:
+        account, conversation, expected = self._account, change.state, change.expected_version
+        conversation_id = conversation.id.value
+        self.events.extend(
+            {
+                "account": account,
+                "conversation_id": conversation_id,
+                "version": expected + n,
+                "payload": encode(event),
+            }
+            for n, event in enumerate(change.events, start=1)
+        )
+        if expected != 0:  # a conversation's timers are replaced, and any claim on them ends with them
+            self.dropped.append({"account": account, "id": conversation_id})
+        self.timers.extend(
+            {
+                "account": account,
+                "conversation_id": conversation_id,
+                "rule_id": timer.rule_id.value,
+                "due_at": micros(timer.due_at),
+                "claimed_until": None,
+            }
+            for timer in change.timers
+        )
+        tabs = change.tabs
+        if tabs is NO_TAB_CHANGES:
+            return
+        self.removed.extend(tab_row(account, key, place) for key, place in tabs.removed)
+        self.added.extend(tab_row(account, key, place) for key, place in tabs.added)
+        for key, _ in tabs.removed:
+            counters[key][0] -= 1
+        for key, _ in tabs.added:
+            counters[key][0] += 1
+        for key, count in tabs.unread:
+            counters[key][1] += count
+        if tabs.unassigned:
+            self.unassigned.append((conversation, tabs.unassigned))
+        self.assigned.extend(
+            {
+                "account": account,
+                "user_id": user,
+                "inbox_id": conversation.inbox_id.value,
+                "conversation_id": conversation_id,
+            }
+            for user in tabs.assigned
+        )
+
+    def write(self, connection: sa.Connection, t: Tables, q: Queries) -> None:
+        a = t.assignments.c
+        for conversation, users in self.unassigned:
+            connection.execute(
+                sa.delete(t.assignments).where(
+                    a.account == self._account,
+                    a.user_id.in_(users),
+                    a.inbox_id == conversation.inbox_id.value,
+                    a.conversation_id == conversation.id.value,
+                )
+            )
+        for statement, rows in (
+            (q.add_events, self.events),
+            (q.drop_timers, self.dropped),
+            (q.add_timers, self.timers),
+            (q.remove_rows, self.removed),
+            (q.add_rows, self.added),
+            (t.assignments.insert(), self.assigned),
+        ):
+            if rows:
+                connection.execute(statement, rows)
 
 
 def tab_row(account: str, key: RowKey, place: RowPlace) -> dict[str, Any]:
