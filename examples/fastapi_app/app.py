@@ -72,7 +72,7 @@ def create_app(
             sweeper = asyncio.create_task(sweep(desk, sweep_every)) if sweep_every else None
             yield
             if sweeper is not None:
-                sweeper.cancel()
+                await stop(sweeper)
 
     app = FastAPI(title="convostate helpdesk", lifespan=lifespan)
     app.exception_handler(ConvostateError)(error_response)
@@ -88,6 +88,15 @@ async def sweep(desk: AsyncHelpdesk, every: float) -> None:
             if desk.mailer is not None:
                 await desk.deliver_pending()
         await asyncio.sleep(every)
+
+
+async def stop(sweeper: asyncio.Task[None]) -> None:
+    """Cancel the sweeper and wait until it has unwound (its transaction rolled back, its connection back
+    in the pool) before the helpdesk is closed: a task cancelled but not awaited may still hold the
+    connection that closing waits for."""
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
 
 
 def error_response(_request: Request, error: Exception) -> Response:

@@ -40,7 +40,7 @@ from convostate.codec import from_json
 from convostate.sql import SqlStore
 from convostate.testing import CollectingMailer, ManualClock
 
-from .app import create_app, sweep
+from .app import create_app, stop, sweep
 
 START = pendulum.datetime(2026, 3, 2, 9, tz="UTC")
 
@@ -218,7 +218,7 @@ def test_the_sweeper_runs_due_timers_and_delivers_the_outbox(tmp_path: Path) -> 
                 await asyncio.sleep(0.01)
                 if (await api.desk.conversation(cid)).snoozed_until is None and api.mailer.sent:
                     break
-            sweeper.cancel()
+            await stop(sweeper)
             assert (await api.desk.conversation(cid)).snoozed_until is None
             assert len(api.mailer.sent) == 1
 
