@@ -445,6 +445,14 @@ def render(report: dict[str, Any]) -> str:
             f"{size['build_us_per_conversation']:.0f} | {size['rss_bytes'] / 2**20:,.0f} | "
             f"{size['rss_per_conversation_bytes'] / 1024:.2f} KiB | {size['rss_per_contact_bytes']:.0f} B |"
         )
+    largest = sizes[-1]
+    per_conversation = largest["rss_per_conversation_bytes"] / 1024
+    verdict = "met" if per_conversation <= 1 else f"MISSED by {per_conversation:.1f}x"
+    lines += [
+        "",
+        f"memory per conversation at {largest['conversations']:,}: {per_conversation:.2f} KiB, "
+        f"target <= 1 KiB ({verdict})",
+    ]
     traced = report.get("tracemalloc_10k")
     if traced:
         lines += [
