@@ -283,3 +283,28 @@ def test_inbox_ids_are_checked_at_the_call(desk: Desk) -> None:
         batch.receive(desk.contacts[0], "inbox-1", "Hi", at=START)  # type: ignore[arg-type]
     with desk.helpdesk.batch() as batch, pytest.raises(Exception, match="no inbox"):
         batch.receive(desk.contacts[0], InboxId("inbox-9"), "Hi", at=START)
+
+
+def test_an_async_batch_on_aiosqlite_commits_in_the_greenlet_and_knows_redeliveries(tmp_path: Path) -> None:
+    import asyncio  # noqa: PLC0415
+
+    pytest.importorskip("aiosqlite")
+    from convostate.aio import AsyncHelpdesk  # noqa: PLC0415
+
+    async def main() -> tuple[bool, Committed, int]:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'async.db'}"
+        desk = await AsyncHelpdesk.open(url, clock=ManualClock(START.add(days=30)), ids=SequentialIds())
+        async with desk:
+            admin = (await desk.add_user("Alex Morgan", "alex@example.com", role=Role.ADMIN)).id
+            inbox = (await desk.add_inbox("Support", members=[admin], by=admin)).id
+            contacts = [(await desk.add_contact(phone=f"+155555500{n:02d}")).id for n in range(5)]
+            async with desk.batch() as batch:
+                for n, contact in enumerate(contacts):
+                    at = START.add(minutes=n)
+                    started = await batch.receive(contact, inbox, "Hi", at=at, external_id=f"SM{n}")
+                    await batch.close(started.conversation.id, by=admin, at=at.add(minutes=1))
+            again = desk.batch()
+            redelivered = await again.receive(contacts[0], inbox, "Hi", at=START, external_id="SM0")
+            return redelivered.changed, await again.commit(), (await desk.badges(admin)).closed.total
+
+    assert asyncio.run(main()) == (False, Committed(actions=0, conversations=0, events=0), 5)
