@@ -43,7 +43,7 @@ from convostate._ports.records import (
     Position,
     TabCount,
 )
-from convostate._ports.roles import DEFAULT_ACCOUNT, DuplicateDelivery
+from convostate._ports.roles import DEFAULT_ACCOUNT, already_delivered
 
 _DueEntry = tuple[int, str, str, DueTimer]
 """A timer in the due-index: (due instant in epoch microseconds, conversation id, rule id, the timer). A
@@ -431,10 +431,7 @@ class MemoryStore:
         for delivery in deliveries:
             key = (delivery.inbox_id, delivery.external_id)
             if key in self._delivered:
-                raise DuplicateDelivery(
-                    f"message {delivery.external_id} was already delivered to {delivery.inbox_id}",
-                    self._delivered[key],
-                )
+                raise already_delivered(delivery, self._delivered[key])
             if key in seen:
                 raise InvalidInput(f"message {delivery.external_id} is delivered twice in one change set")
             seen.add(key)
@@ -596,10 +593,7 @@ class MemoryStore:
                 f"conversation {conversation.id} is at version {stored_version}, not {expected}: "
                 "someone else changed it; load it again and retry"
             )
-        if conversation.version != expected + len(change.events):
-            raise InvalidInput(
-                f"version {conversation.version} does not follow {expected} plus {len(change.events)} events"
-            )
+        change.check_follows()
 
     def _apply(self, changes: ChangeSet) -> None:
         if changes.directory is not None:

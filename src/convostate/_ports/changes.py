@@ -13,6 +13,7 @@ from typing import Final, NamedTuple
 import attrs
 
 from convostate._core.analytics.facts import Fact
+from convostate._core.errors import InvalidInput
 from convostate._core.events import Event
 from convostate._core.ids import ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
@@ -36,6 +37,15 @@ class ConversationChange(NamedTuple):
     timers: tuple[Timer, ...] = ()
     tabs: TabChanges = NO_TAB_CHANGES
     facts: tuple[Fact, ...] = ()
+
+    def check_follows(self) -> None:
+        """Refuse a change that contradicts itself: its new version must be ``expected_version`` plus
+        its events (every store, and a batch, checks this the same way)."""
+        if self.state.version != self.expected_version + len(self.events):
+            raise InvalidInput(
+                f"version {self.state.version} does not follow {self.expected_version} plus "
+                f"{len(self.events)} events"
+            )
 
 
 @attrs.frozen

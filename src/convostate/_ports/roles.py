@@ -20,7 +20,7 @@ from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
 from convostate._core.tabs import Tab
-from convostate._ports.changes import ChangeSet
+from convostate._ports.changes import ChangeSet, ExternalDelivery
 from convostate._ports.records import (
     ContactTotal,
     DailyBucket,
@@ -329,3 +329,10 @@ class DuplicateDelivery(Exception):
         super().__init__(message)
         self.conversation_id = conversation_id
         """The conversation the message was delivered to the first time."""
+
+
+def already_delivered(delivery: ExternalDelivery, first: ConversationId) -> DuplicateDelivery:
+    """The error for ``delivery``, whose message went to ``first`` before: one wording for every store."""
+    return DuplicateDelivery(
+        f"message {delivery.external_id} was already delivered to {delivery.inbox_id}", first
+    )

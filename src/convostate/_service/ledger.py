@@ -16,12 +16,12 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 from convostate._core.analytics.facts import Fact
-from convostate._core.errors import ConcurrencyConflict, InvalidInput
+from convostate._core.errors import ConcurrencyConflict
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
 from convostate._ports.changes import ChangeSet, ConversationChange, ExternalDelivery, RotationTurns
-from convostate._ports.roles import DuplicateDelivery, Store
+from convostate._ports.roles import Store, already_delivered
 from convostate._service.pipeline import DeferredPipeline
 
 _UNREAD: Final = object()
@@ -147,9 +147,7 @@ class Ledger:
                 else self._store.delivered_to(delivery.inbox_id, delivery.external_id)
             )
             if went_to is not None:
-                raise DuplicateDelivery(
-                    f"message {delivery.external_id} was already delivered to {delivery.inbox_id}", went_to
-                )
+                raise already_delivered(delivery, went_to)
         for change in changes.conversations:
             self._check(change)
         for change in changes.conversations:
@@ -172,11 +170,7 @@ class Ledger:
                 f"conversation {state.id} is at version {stored_version} in this batch, "
                 f"not {change.expected_version}"
             )
-        if state.version != change.expected_version + len(change.events):
-            raise InvalidInput(
-                f"version {state.version} does not follow {change.expected_version} plus "
-                f"{len(change.events)} events"
-            )
+        change.check_follows()
         if current is None:
             holder = self.conversation_between(state.contact_id, state.inbox_id)
             if holder is not None and state.linked_from != holder:

@@ -29,7 +29,7 @@ from convostate._core.ids import InboxId
 from convostate._core.model import Conversation, User
 from convostate._core.tab_changes import NO_TAB_CHANGES, RowKey, RowPlace
 from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, ExternalDelivery
-from convostate._ports.roles import DuplicateDelivery
+from convostate._ports.roles import already_delivered
 
 _Counters = dict[RowKey, list[int]]
 _MANY = 2
@@ -332,7 +332,7 @@ class Commit:
     ) -> None:
         if change.expected_version != 0:
             self._move_all(connection, [self._move(change)], [change])
-            _check_follows(change)
+            change.check_follows()
         else:
             self._start(connection, change, new_inboxes)
         rows = _Rows(self._account)
@@ -357,7 +357,7 @@ class Commit:
         if moved:
             self._move_all(connection, [self._move(change) for change in moved], moved)
             for change in moved:  # a stale version first, as one by one
-                _check_follows(change)
+                change.check_follows()
         rows = _Rows(self._account)
         for change in changes:
             rows.add(change, counters)
@@ -380,7 +380,7 @@ class Commit:
         stored = self._version(connection, conversation.id.value)
         if stored != 0:
             raise _version_conflict(change, stored)
-        _check_follows(change)
+        change.check_follows()
         self._claim_pair(connection, change, new_inboxes)
         connection.execute(
             self._t.conversations.insert().values(
@@ -509,10 +509,7 @@ class Commit:
                 ).first()
                 if found is not None:
                     delivery = of_inbox[found[0]]
-                    raise DuplicateDelivery(
-                        f"message {delivery.external_id} was already delivered to {delivery.inbox_id}",
-                        type(delivery.conversation_id)(found[1]),
-                    )
+                    raise already_delivered(delivery, type(delivery.conversation_id)(found[1]))
         connection.execute(
             t.deliveries.insert(),
             [
@@ -694,12 +691,3 @@ def _version_conflict(change: ConversationChange, stored: int) -> ConcurrencyCon
         f"conversation {change.state.id} is at version {stored}, not {change.expected_version}: "
         "someone else changed it; load it again and retry"
     )
-
-
-def _check_follows(change: ConversationChange) -> None:
-    conversation = change.state
-    if conversation.version != change.expected_version + len(change.events):
-        raise InvalidInput(
-            f"version {conversation.version} does not follow {change.expected_version} plus "
-            f"{len(change.events)} events"
-        )
