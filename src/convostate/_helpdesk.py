@@ -472,7 +472,8 @@ class Helpdesk:
     def batch(self) -> Batch:
         """Conversation actions decided one by one, as these methods decide them, and committed as one unit
         of work: for importing history (each action takes ``at=``, when it happened) or simulating
-        traffic, many times faster than one commit per action. See :class:`~convostate.Batch`.
+        traffic. On a database it is several times faster than one commit per action; on the memory store
+        it is not (docs/batch.md). See :class:`~convostate.Batch`.
 
         ``with helpdesk.batch() as batch: batch.receive(...); batch.close(...)`` commits on leaving.
         """

@@ -32,8 +32,6 @@ from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, Ex
 from convostate._ports.roles import already_delivered
 
 _Counters = dict[RowKey, list[int]]
-_MANY = 2
-"""Conversations in a change set from which it is written in bulk (:meth:`Commit._many`)."""
 _IDS_PER_READ = 500
 """Provider message ids looked up per statement, well under every driver's limit on parameters."""
 """Per tab list: how much its total and its unread counter move, summed over a change set."""
@@ -76,11 +74,11 @@ class Commit:
         new_inboxes = {inbox.id for inbox in changes.directory.inboxes} if changes.directory else set()
         counters: _Counters = defaultdict(lambda: [0, 0])
         facts = FactSums()
-        if len(changes.conversations) >= _MANY and _distinct(changes.conversations):
-            self._many(connection, changes.conversations, new_inboxes, counters)
-        else:
+        if _distinct(changes.conversations):
+            self._conversations(connection, changes.conversations, new_inboxes, counters)
+        else:  # the same conversation twice: each change on the one before it, in order
             for change in changes.conversations:
-                self._conversation(connection, change, new_inboxes, counters)
+                self._conversations(connection, (change,), new_inboxes, counters)
         for change in changes.conversations:
             if change.expected_version == 0:
                 facts.start(change.state)
@@ -323,33 +321,17 @@ class Commit:
 
     # ------------------------------------------------------------ conversations
 
-    def _conversation(
-        self,
-        connection: sa.Connection,
-        change: ConversationChange,
-        new_inboxes: set[InboxId],
-        counters: _Counters,
-    ) -> None:
-        if change.expected_version != 0:
-            self._move_all(connection, [self._move(change)], [change])
-            change.check_follows()
-        else:
-            self._start(connection, change, new_inboxes)
-        rows = _Rows(self._account)
-        rows.add(change, counters)
-        rows.write(connection, self._t, self._q)
-
-    def _many(
+    def _conversations(
         self,
         connection: sa.Connection,
         changes: Sequence[ConversationChange],
         new_inboxes: set[InboxId],
         counters: _Counters,
     ) -> None:
-        """The bulk path, for a batch's change set of many conversations: the same rows as
-        :meth:`_conversation` writes for each, but each kind of row written for all of them by one
-        ``executemany``. A new conversation still claims its contact's pair one by one (the checks differ
-        per conversation, and a batch starts each conversation once)."""
+        """The conversations' states and rows, each kind of row written for all of them by one
+        ``executemany`` (a batch's change set holds hundreds; an action's, one or two). A new conversation
+        still claims its contact's pair one by one: the checks differ per conversation, and a batch starts
+        each conversation once."""
         moved = [change for change in changes if change.expected_version != 0]
         for change in changes:
             if change.expected_version == 0:
