@@ -125,12 +125,15 @@ class ErasureService:
             version = self._store.directory_version()
             admin = self._access.admin(by)
             contact = self._access.contact(contact_id)
-            now = aware_datetime(self._clock.now())
-            erased = erased_contact(contact, at=now, by=admin.id)
             conversations = list(self._store.contact_conversations(contact.id))
             events, read, _ = _rewrites(self._store, conversations, lambda _state, event: erased_event(event))
             emails_of = tuple(state.id for state in conversations)
-            emails = _erased_emails(self._store.conversation_emails(emails_of), now)
+            stored_emails = self._store.conversation_emails(emails_of)
+            # Read after what it erases: every message erased was stored, so decided, before this instant
+            # (one stored since makes the commit refused and this attempt run again).
+            now = aware_datetime(self._clock.now())
+            erased = erased_contact(contact, at=now, by=admin.id)
+            emails = _erased_emails(stored_emails, now)
             erased_emails = sum(new != old for old, new in emails)
             result = ContactErasure(erased, len(conversations), len(events), erased_emails, changed=True)
             if erased == contact and not events and not erased_emails:
