@@ -3,41 +3,104 @@ that contact's history and a report costs the days it spans, whatever the accoun
 
 from __future__ import annotations
 
+import typing
+from array import array
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-import pendulum
-
 from convostate._core.analytics.durations import bucket_of
 from convostate._core.analytics.facts import Count, Fact, Metric, Scope
 from convostate._core.ids import ContactId, ConversationId
+from convostate._core.instants import utc_instant
+from convostate._core.timing import epoch_microseconds
 from convostate._ports.records import ContactTotal, DailyBucket, DailyTotal, DurationSample
 
 _Kind = Count | Metric
 _KINDS: dict[str, _Kind] = {kind.value: kind for kinds in (Count, Metric) for kind in kinds}
 """Counts and metrics by their values, which key the counters (the values are distinct)."""
+_ALL_KINDS: tuple[_Kind, ...] = (*Count, *Metric)
+"""Counts, then metrics: a kind's position is its code in a contact's arrays."""
+_CODES: dict[str, int] = {kind.value: code for code, kind in enumerate(_ALL_KINDS)}
+_FIRST_METRIC = len(Count)
+
+
+class _ContactFigures:
+    """One contact's conversations, counters and duration samples, packed: contacts are as many as the
+    conversations (most write once), so these are kept as integers in arrays, not as a dict of lists and
+    a list of named tuples with their instants (about 800 bytes a contact, down to about 300)."""
+
+    __slots__ = ("conversations", "samples", "strays", "totals")
+
+    def __init__(self) -> None:
+        self.conversations: tuple[ConversationId, ...] = ()
+        self.strays: tuple[ConversationId, ...] = ()
+        self.totals = array("q")
+        """Per kind counted: its code, the count, the first and the last instant (µs since the epoch)."""
+        self.samples: array[int] | None = None
+        """Per duration measured: its metric's code, the microseconds, the instant (µs since the epoch)
+        and the position of its conversation in ``conversations``."""
+
+    def add(self, code: int, value: int, at: int, conversation_id: str) -> None:
+        totals = self.totals
+        for offset in range(0, len(totals), 4):
+            if totals[offset] == code:
+                totals[offset + 1] += 1
+                totals[offset + 2] = min(totals[offset + 2], at)
+                totals[offset + 3] = max(totals[offset + 3], at)
+                break
+        else:
+            totals.extend((code, 1, at, at))
+        if code >= _FIRST_METRIC:
+            if self.samples is None:
+                self.samples = array("q")
+            self.samples.extend((code, value, at, self._position(conversation_id)))
+
+    def _position(self, conversation_id: str) -> int:
+        """Where the conversation is among the contact's, looked for from the newest (the one measured, but
+        for a late reply to an older one); a conversation the contact never started (a hand-made change
+        set's fact) is kept apart, at a negative position, so that it is never listed as theirs."""
+        conversations = self.conversations
+        for position in range(len(conversations) - 1, -1, -1):
+            if conversations[position].value == conversation_id:
+                return position
+        self.strays += (ConversationId(conversation_id),)
+        return -len(self.strays)
+
+    def conversation_at(self, position: int) -> ConversationId:
+        return self.conversations[position] if position >= 0 else self.strays[-1 - position]
+
+    def dump(self) -> tuple[object, ...]:
+        samples = None if self.samples is None else self.samples.tolist()
+        return (self.conversations, self.strays, self.totals.tolist(), samples)
 
 
 class AnalyticsIndex:
     """Counters and samples per contact; counters and histogram buckets per inbox or user and day."""
 
     def __init__(self) -> None:
-        self._conversations: dict[ContactId, list[ConversationId]] = {}
-        self._totals: dict[str, dict[str, list[Any]]] = {}  # contact -> kind -> [count, first, last]
-        self._samples: dict[str, list[DurationSample]] = {}
+        self._contacts: dict[str, _ContactFigures] = {}
         # (is a user, id) -> day -> kind -> [count, total]; and -> day -> (metric, bucket) -> [count, total]
         self._days: dict[tuple[bool, str], dict[date, dict[str, list[int]]]] = {}
         self._buckets: dict[tuple[bool, str], dict[date, dict[tuple[str, int], list[int]]]] = {}
 
     def started(self, contact_id: ContactId, conversation_id: ConversationId) -> None:
-        self._conversations.setdefault(contact_id, []).append(conversation_id)
+        figures = self._contacts.get(contact_id.value)
+        if figures is None:
+            figures = self._contacts[contact_id.value] = _ContactFigures()
+        figures.conversations += (conversation_id,)
 
     def add(self, facts: Iterable[Fact]) -> None:
         # Keyed by the kinds' values: an enum's hash is a Python call, and this runs for every fact.
+        last_at, microseconds = None, 0
         for scope, scope_id, kind, value, at, day, conversation_id in facts:
             if scope is Scope.CONTACT:
-                self._add_to_contact(scope_id, kind, value, at, conversation_id)
+                figures = self._contacts.get(scope_id)
+                if figures is None:
+                    figures = self._contacts[scope_id] = _ContactFigures()
+                if at is not last_at:  # a command's facts share their instant: converted once
+                    last_at, microseconds = at, epoch_microseconds(at)
+                figures.add(_CODES[kind._value_], value, microseconds, conversation_id)
                 continue
             key = (scope is Scope.USER, scope_id)
             by_day = self._days.get(key)
@@ -68,34 +131,36 @@ class AnalyticsIndex:
                     sums[0] += 1
                     sums[1] += value
 
-    def _add_to_contact(
-        self, contact: str, kind: Count | Metric, value: int, at: pendulum.DateTime, conversation_id: str
-    ) -> None:
-        totals = self._totals.get(contact)
-        if totals is None:
-            totals = self._totals[contact] = {}
-        total = totals.get(kind._value_)
-        if total is None:
-            totals[kind._value_] = [1, at, at]
-        else:
-            total[0] += 1
-            total[1] = min(total[1], at)
-            total[2] = max(total[2], at)
-        if type(kind) is Metric:
-            sample = DurationSample(kind, value, ConversationId(conversation_id), at)
-            self._samples.setdefault(contact, []).append(sample)
-
     def conversation_ids(self, contact_id: ContactId) -> list[ConversationId]:
-        return list(self._conversations.get(contact_id, ()))
+        figures = self._contacts.get(contact_id.value)
+        return [] if figures is None else list(figures.conversations)
 
     def contact_totals(self, contact_id: ContactId) -> Mapping[_Kind, ContactTotal]:
-        totals = self._totals.get(contact_id.value, {})
+        figures = self._contacts.get(contact_id.value)
+        if figures is None:
+            return {}
+        totals = figures.totals
         return {
-            _KINDS[kind]: ContactTotal(count, first, last) for kind, (count, first, last) in totals.items()
+            _ALL_KINDS[totals[offset]]: ContactTotal(
+                totals[offset + 1], utc_instant(totals[offset + 2]), utc_instant(totals[offset + 3])
+            )
+            for offset in range(0, len(totals), 4)
         }
 
     def contact_durations(self, contact_id: ContactId) -> Sequence[DurationSample]:
-        return tuple(self._samples.get(contact_id.value, ()))
+        figures = self._contacts.get(contact_id.value)
+        if figures is None or figures.samples is None:
+            return ()
+        samples = figures.samples
+        return tuple(
+            DurationSample(
+                typing.cast(Metric, _ALL_KINDS[samples[offset]]),
+                samples[offset + 1],
+                figures.conversation_at(samples[offset + 3]),
+                utc_instant(samples[offset + 2]),
+            )
+            for offset in range(0, len(samples), 4)
+        )
 
     def daily_totals(
         self, scope: Scope, scope_ids: Collection[str], first_day: date, last_day: date
@@ -127,9 +192,7 @@ class AnalyticsIndex:
 
     def dump(self) -> dict[str, Any]:
         return {
-            "conversations": self._conversations,
-            "totals": self._totals,
-            "samples": self._samples,
+            "contacts": {contact: figures.dump() for contact, figures in self._contacts.items()},
             "days": self._days,
             "buckets": self._buckets,
         }

@@ -19,6 +19,7 @@ import pendulum
 from sortedcontainers import SortedList
 
 from convostate._adapters.analytics_index import AnalyticsIndex
+from convostate._adapters.event_log import EventLog
 from convostate._adapters.tab_index import TabIndex
 from convostate._core.analytics.facts import Count, Metric, Scope
 from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownInbox, duplicate_contact
@@ -95,7 +96,7 @@ class MemoryStore:
         self._conversations: dict[ConversationId, Conversation] = {}
         self._conversation_ids: Any = SortedList()  # of their texts: code point order is UTF-8's byte order
         self._between: dict[tuple[ContactId, InboxId], ConversationId] = {}
-        self._events: dict[ConversationId, list[Event]] = {}
+        self._events = EventLog()
         self._delivered: dict[tuple[InboxId, str], ConversationId] = {}
         self._index = TabIndex()
         # Each timer is kept ready to hand out, in its entry in the sorted due-index, so due(now) costs
@@ -215,7 +216,7 @@ class MemoryStore:
     def events(self, conversation_id: ConversationId) -> Sequence[Event]:
         check.an_id("conversation_id", conversation_id, ConversationId)
         with self._lock:
-            return tuple(self._events.get(conversation_id, ()))
+            return self._events.events(conversation_id)
 
     def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]:
         check.an_id("user_id", user_id, UserId)
@@ -456,10 +457,11 @@ class MemoryStore:
                     f"conversation {conversation_id} changed since the erasure read it: decide it again"
                 )
         for rewritten in erasure.events:
-            stored_events = self._events.get(rewritten.conversation_id, [])
+            rewritten_in = self._conversations.get(rewritten.conversation_id)
             if (
                 rewritten.conversation_id not in read
-                or not 1 <= rewritten.version <= len(stored_events)
+                or rewritten_in is None
+                or not 1 <= rewritten.version <= rewritten_in.version
                 or rewritten.event.conversation_id != rewritten.conversation_id
             ):
                 raise InvalidInput(
@@ -490,8 +492,11 @@ class MemoryStore:
                 self._contact_ids_by_phone[contact.phone] = contact.id
             if contact.email is not None:
                 self._contact_ids_by_email[contact.email.casefold()] = contact.id
+        rewrites: dict[ConversationId, dict[int, Event]] = {}
         for rewritten in erasure.events:
-            self._events[rewritten.conversation_id][rewritten.version - 1] = rewritten.event
+            rewrites.setdefault(rewritten.conversation_id, {})[rewritten.version] = rewritten.event
+        for conversation_id, events in rewrites.items():
+            self._events.rewrite(conversation_id, events)
         for email in erasure.emails:
             self._outbox[email.id] = email
 
@@ -622,7 +627,7 @@ class MemoryStore:
             self._set_timers(conversation.id, change.timers)
             self._conversations[conversation.id] = conversation
             if change.events:
-                self._events.setdefault(conversation.id, []).extend(change.events)
+                self._events.append(conversation.id, change.events)
             if change.expected_version == 0:
                 self._between[(conversation.contact_id, conversation.inbox_id)] = conversation.id
                 self._conversation_ids.add(conversation.id.value)
@@ -691,7 +696,7 @@ class MemoryStore:
                     "settings": self._settings,
                     "conversations": self._conversations,
                     "between": self._between,
-                    "events": self._events,
+                    "events": self._events.dump(),
                     "delivered": self._delivered,
                     "index": self._index.dump(),
                     "timers": self._timers,

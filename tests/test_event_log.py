@@ -1,0 +1,175 @@
+"""The memory store keeps its event log packed (``_adapters/event_log.py``): whatever is appended reads back
+as the same events, of the same classes, with the same fields, in the same order, however the appends are
+split, however long the log grows, and after an erasure rewrites some of them. Its contacts' analytics are
+packed too (``_adapters/analytics_index.py``), and read back as the facts added up."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import attrs
+import pendulum
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convostate import Actor, ContactId, ConversationId, MessageId, UserId
+from convostate._adapters.analytics_index import AnalyticsIndex
+from convostate._adapters.event_log import _GROWABLE_AFTER, EventLog
+from convostate._core.analytics.facts import Count, Fact, Metric, Scope
+from convostate._core.events import (
+    Assigned,
+    Event,
+    MessageReceived,
+    MessageSent,
+    Unassigned,
+)
+from convostate._core.model import Availability, Direction, Message
+from convostate._ports.records import ContactTotal, DurationSample
+from tests.test_codec import events as any_events
+from tests.test_codec import ids, instants
+
+CONVERSATION = ConversationId("conversation-1")
+AT = pendulum.datetime(2026, 3, 2, 9, 0, 0, 123, tz="UTC")
+
+skipped = st.lists(st.tuples(ids(UserId), st.sampled_from(Availability)), max_size=3).map(tuple)
+
+
+@st.composite
+def events(draw: st.DrawFn) -> Event:
+    """Any event (of this conversation, as the decider records them, or of any other), now and then with
+    the fields the codec's strategy leaves at their defaults: a clock read, skipped users, a reason."""
+    event: Event = draw(any_events)
+    if draw(st.booleans()):
+        event = attrs.evolve(event, conversation_id=CONVERSATION)
+        if isinstance(event, (MessageReceived, MessageSent)) and draw(st.booleans()):
+            message = attrs.evolve(event.message, conversation_id=CONVERSATION, sent_at=event.at)
+            event = attrs.evolve(event, message=message)
+    if draw(st.booleans()):
+        event = attrs.evolve(event, clock_read=draw(instants))
+    if isinstance(event, Assigned):
+        event = attrs.evolve(event, skipped=draw(skipped))
+    if isinstance(event, Unassigned):
+        event = attrs.evolve(event, because=draw(st.none() | st.sampled_from(Availability)))
+    return event
+
+
+def alike(read: object, written: object) -> None:
+    """Equal, of the same class, and so down every field: ids of the same id class, instants in UTC."""
+    assert read == written
+    assert type(read) is type(written)
+    if isinstance(written, datetime):
+        assert typing.cast(datetime, read).utcoffset() == written.utcoffset() == timedelta(0)
+    elif attrs.has(type(written)):
+        for field in attrs.fields(typing.cast("type[attrs.AttrsInstance]", type(written))):
+            alike(getattr(read, field.name), getattr(written, field.name))
+    elif isinstance(written, (tuple, frozenset)):
+        items = typing.cast("tuple[object, ...] | frozenset[object]", read)
+        for read_item, written_item in zip(sorted(items, key=repr), sorted(written, key=repr), strict=True):
+            alike(read_item, written_item)
+
+
+def same(read: tuple[Event, ...], written: Sequence[Event]) -> None:
+    assert len(read) == len(written)
+    for read_event, written_event in zip(read, written, strict=True):
+        alike(read_event, written_event)
+
+
+@given(st.lists(st.lists(events(), min_size=1, max_size=5), max_size=6))
+def test_what_is_appended_reads_back_the_same_however_the_appends_are_split(
+    appends: list[list[Event]],
+) -> None:
+    log = EventLog()
+    for chunk in appends:
+        log.append(CONVERSATION, chunk)
+    same(log.events(CONVERSATION), [event for chunk in appends for event in chunk])
+    assert log.events(ConversationId("another")) == ()
+
+
+@given(st.lists(events(), min_size=1, max_size=8), st.data())
+def test_an_erasure_rewrites_the_events_it_names_and_no_other(
+    written: list[Event], data: st.DataObject
+) -> None:
+    log = EventLog()
+    log.append(CONVERSATION, written)
+    versions = data.draw(st.sets(st.integers(1, len(written)), max_size=len(written)))
+    rewrites = {version: data.draw(events()) for version in versions}
+    log.rewrite(CONVERSATION, rewrites)
+    expected = [rewrites.get(version, event) for version, event in enumerate(written, start=1)]
+    same(log.events(CONVERSATION), expected)
+
+
+def _message(n: int) -> MessageReceived:
+    author = Actor.contact(ContactId("maria"))
+    at = AT.add(minutes=n)
+    message = Message(MessageId(f"m-{n}"), CONVERSATION, Direction.INBOUND, author, f"message {n}", at)
+    return MessageReceived(CONVERSATION, author, at, message)
+
+
+def test_a_long_conversation_keeps_every_event_in_order_past_the_point_where_its_log_becomes_growable() -> (
+    None
+):
+    log = EventLog()
+    written = [_message(n) for n in range(3_000)]
+    for n in range(0, len(written), 3):
+        log.append(CONVERSATION, written[n : n + 3])
+    packed = log._packed[CONVERSATION]
+    assert isinstance(packed, bytearray)
+    assert len(packed) > _GROWABLE_AFTER
+    same(log.events(CONVERSATION), written)
+
+
+@pytest.mark.parametrize("body", ["", "\x00", "lone \ud800 surrogate", "Zoë 🎉", "x" * 1_000_000])
+def test_any_text_a_message_may_hold_reads_back(body: str) -> None:
+    """Whatever text the memory store accepted as objects it keeps packed: a NUL, half a surrogate pair
+    (which only the SQL store refuses), a megabyte."""
+    log = EventLog()
+    event = _message(0)
+    written = attrs.evolve(event, message=attrs.evolve(event.message, body=body))
+    log.append(CONVERSATION, [written])
+    same(log.events(CONVERSATION), [written])
+
+
+def test_a_message_is_packed_in_under_seventy_bytes_however_it_is_appended() -> None:
+    """What the packing is for: a message event as the decider records it is some 300 bytes of objects
+    (the event, its message, their instants and ids) and under 70 packed, appended one by one."""
+    log = EventLog()
+    for n in range(10):
+        log.append(CONVERSATION, [_message(n)])
+    assert len(log._packed[CONVERSATION]) < 10 * 70
+
+
+# ---------------------------------------------------------------- the contacts' packed analytics
+
+
+def _fact(kind: Count | Metric, conversation: str, minutes: int, value: int = 1) -> Fact:
+    instant = AT.add(minutes=minutes)
+    return Fact(Scope.CONTACT, "maria", kind, value, instant, instant.date(), conversation)
+
+
+def test_a_contacts_packed_figures_read_back_as_counters_and_samples_of_the_right_conversations() -> None:
+    """A late reply measured on an older conversation is that conversation's; a fact of a conversation the
+    contact never started (only a hand-made change set has one) keeps its id and is not listed as theirs."""
+    index = AnalyticsIndex()
+    maria = ContactId("maria")
+    older, newer = ConversationId("older"), ConversationId("newer")
+    index.started(maria, older)
+    index.started(maria, newer)
+    index.add([_fact(Count.MESSAGES_IN, "newer", 30), _fact(Count.MESSAGES_IN, "older", 5)])
+    index.add([_fact(Metric.REPLY, "older", 40, 600), _fact(Metric.REPLY, "newer", 20, 60)])
+    index.add([_fact(Metric.REPLY, "elsewhere", 50, 6)])
+
+    assert index.conversation_ids(maria) == [older, newer]
+    assert index.contact_totals(maria) == {
+        Count.MESSAGES_IN: ContactTotal(2, AT.add(minutes=5), AT.add(minutes=30)),
+        Metric.REPLY: ContactTotal(3, AT.add(minutes=20), AT.add(minutes=50)),
+    }
+    assert list(index.contact_durations(maria)) == [
+        DurationSample(Metric.REPLY, 600, older, AT.add(minutes=40)),
+        DurationSample(Metric.REPLY, 60, newer, AT.add(minutes=20)),
+        DurationSample(Metric.REPLY, 6, ConversationId("elsewhere"), AT.add(minutes=50)),
+    ]
+    assert index.contact_totals(ContactId("nobody")) == {}
+    assert index.contact_durations(ContactId("nobody")) == ()
