@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import attrs
 import pendulum
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convostate import Actor, ContactId, ConversationId, MessageId, UserId
+from convostate import Actor, ContactId, ConversationId, Helpdesk, MessageId, Role, UserId
 from convostate._adapters.analytics_index import AnalyticsIndex
 from convostate._adapters.event_log import _GROWABLE_AFTER, EventLog
 from convostate._core.analytics.facts import Count, Fact, Metric, Scope
@@ -25,9 +25,11 @@ from convostate._core.events import (
     MessageReceived,
     MessageSent,
     Unassigned,
+    Unsnoozed,
 )
 from convostate._core.model import Availability, Direction, Message
 from convostate._ports.records import ContactTotal, DurationSample
+from convostate.testing import ManualClock
 from tests.test_codec import events as any_events
 from tests.test_codec import ids, instants
 
@@ -130,6 +132,59 @@ def test_any_text_a_message_may_hold_reads_back(body: str) -> None:
     written = attrs.evolve(event, message=attrs.evolve(event.message, body=body))
     log.append(CONVERSATION, [written])
     same(log.events(CONVERSATION), [written])
+
+
+def test_an_instant_in_another_zone_or_of_the_standard_library_reads_back_as_that_instant_in_utc() -> None:
+    """The facade records pendulum instants in UTC; a hand-made change set may hold any aware datetime."""
+    paris = timezone(timedelta(hours=1))
+    written = Unsnoozed(
+        CONVERSATION,
+        Actor.user(UserId("ana")),
+        typing.cast(pendulum.DateTime, datetime(2026, 3, 2, 10, 0, 0, 7, tzinfo=paris)),  # as a host may
+        clock_read=pendulum.datetime(2026, 3, 2, 4, 30, tz="America/New_York"),
+    )
+    log = EventLog()
+    log.append(CONVERSATION, [written])
+    (read,) = log.events(CONVERSATION)
+    assert read == written
+    assert read.at == pendulum.datetime(2026, 3, 2, 9, 0, 0, 7, tz="UTC")
+    assert read.at.utcoffset() == timedelta(0)
+    assert read.clock_read is not None
+    assert read.clock_read.utcoffset() == timedelta(0)
+
+
+class _SafeText(str):
+    """Text as a template engine marks it safe (Django's SafeString, markupsafe's Markup): a str subclass,
+    which ``marshal`` refuses."""
+
+    def __str__(self) -> str:
+        return "overridden"
+
+
+def test_text_of_a_str_subclass_is_kept_as_plain_text() -> None:
+    log = EventLog()
+    event = _message(0)
+    message = attrs.evolve(
+        event.message, id=MessageId(_SafeText("m-0")), body=_SafeText("<b>hi</b>"), external_id=_SafeText("x")
+    )
+    log.append(CONVERSATION, [attrs.evolve(event, message=message)])
+    (read,) = log.events(CONVERSATION)
+    assert isinstance(read, MessageReceived)
+    assert read.message.body == "<b>hi</b>"
+    assert type(read.message.body) is str
+    assert read.message.external_id == "x"
+    assert read.message.id == MessageId("m-0")
+
+
+def test_the_memory_store_takes_a_template_engines_safe_text_as_a_message_body() -> None:
+    desk = Helpdesk(clock=ManualClock(AT))
+    admin = desk.add_user("Ana", "ana@example.com", role=Role.ADMIN).id
+    inbox = desk.add_inbox("Support", members=[admin], by=admin).id
+    contact = desk.add_contact(name="Maria", phone="+14155550123").id
+    received = desk.receive(contact, inbox, _SafeText("<b>hi</b>"), external_id=_SafeText("wa-1"))
+    (_, message) = (entry.event for entry in desk.history(received.conversation.id))
+    assert isinstance(message, MessageReceived)
+    assert message.message.body == "<b>hi</b>"
 
 
 def test_a_message_is_packed_in_under_seventy_bytes_however_it_is_appended() -> None:

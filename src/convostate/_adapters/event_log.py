@@ -228,6 +228,23 @@ def _unpack(record: _Record, conversation_id: ConversationId) -> Event:
     return event
 
 
+def _dumps(records: _Record) -> bytes:
+    try:
+        return marshal.dumps(records)
+    except ValueError:  # marshal takes exact types only: text of a str subclass (a template's safe string)
+        return marshal.dumps(_plain(records))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with each text in it as an exact ``str`` (``str.__str__`` copies a subclass's text,
+    whatever the subclass overrides); reading it back gives plain text, as the SQL store does."""
+    if isinstance(value, tuple):
+        return tuple([_plain(item) for item in value])
+    if isinstance(value, str):
+        return str.__str__(value)
+    return value
+
+
 def _records(packed: _Packed) -> Iterable[_Record]:
     stream = io.BytesIO(packed)
     end = len(packed)
@@ -248,7 +265,7 @@ class EventLog:
             if event.at is not last_at:  # a command's events share their instant: converted once
                 last_at, at = event.at, epoch_microseconds(event.at)
             records.append(_pack(event, conversation_id, at))
-        chunk = marshal.dumps(tuple(records))
+        chunk = _dumps(tuple(records))
         packed = self._packed.get(conversation_id)
         if packed is None:
             self._packed[conversation_id] = chunk
