@@ -25,21 +25,41 @@ _CODES: dict[str, int] = {kind.value: code for code, kind in enumerate(_ALL_KIND
 _FIRST_METRIC = len(Count)
 
 
+_INDEXED_FROM = 8
+"""Conversations a contact has before they are indexed by id: most contacts have one or two, which a tuple
+holds in the least memory and scans fastest; a contact with thousands (a shared number, an import) must
+not cost a scan, or a tuple copy, per conversation."""
+
+
 class _ContactFigures:
     """One contact's conversations, counters and duration samples, packed: contacts are as many as the
     conversations (most write once), so these are kept as integers in arrays, not as a dict of lists and
     a list of named tuples with their instants (about 800 bytes a contact, down to about 300)."""
 
-    __slots__ = ("conversations", "samples", "strays", "totals")
+    __slots__ = ("conversations", "positions", "samples", "strays", "totals")
 
     def __init__(self) -> None:
-        self.conversations: tuple[ConversationId, ...] = ()
-        self.strays: tuple[ConversationId, ...] = ()
+        self.conversations: tuple[ConversationId, ...] | list[ConversationId] = ()
+        self.positions: dict[str, int] | None = None
+        """Each conversation's position in ``conversations``, once they are ``_INDEXED_FROM`` or more."""
+        self.strays: dict[str, int] | None = None
+        """Conversations the contact did not start that a fact named, each at its negative position."""
         self.totals = array("q")
         """Per kind counted: its code, the count, the first and the last instant (µs since the epoch)."""
         self.samples: array[int] | None = None
         """Per duration measured: its metric's code, the microseconds, the instant (µs since the epoch)
         and the position of its conversation in ``conversations``."""
+
+    def started(self, conversation_id: ConversationId) -> None:
+        conversations = self.conversations
+        if type(conversations) is tuple:
+            if len(conversations) < _INDEXED_FROM:
+                self.conversations = (*conversations, conversation_id)
+                return
+            self.conversations = conversations = list(conversations)
+            self.positions = {each.value: position for position, each in enumerate(conversations)}
+        typing.cast(dict[str, int], self.positions)[conversation_id.value] = len(conversations)
+        typing.cast(list[ConversationId], conversations).append(conversation_id)
 
     def add(self, code: int, value: int, at: int, conversation_id: str) -> None:
         totals = self.totals
@@ -57,22 +77,25 @@ class _ContactFigures:
             self.samples.extend((code, value, at, self._position(conversation_id)))
 
     def _position(self, conversation_id: str) -> int:
-        """Where the conversation is among the contact's, looked for from the newest (the one measured, but
-        for a late reply to an older one); a conversation the contact never started (a hand-made change
-        set's fact) is kept apart, at a negative position, so that it is never listed as theirs."""
-        conversations = self.conversations
-        for position in range(len(conversations) - 1, -1, -1):
-            if conversations[position].value == conversation_id:
+        """Where the conversation is among the contact's (the newest, but for a late reply to an older
+        one); a conversation the contact never started (a hand-made change set's fact) is kept apart, at a
+        negative position, so that it is never listed as theirs."""
+        if self.positions is not None:
+            position = self.positions.get(conversation_id)
+            if position is not None:
                 return position
-        self.strays += (ConversationId(conversation_id),)
-        return -len(self.strays)
-
-    def conversation_at(self, position: int) -> ConversationId:
-        return self.conversations[position] if position >= 0 else self.strays[-1 - position]
+        else:
+            conversations = self.conversations
+            for position in range(len(conversations) - 1, -1, -1):
+                if conversations[position].value == conversation_id:
+                    return position
+        if self.strays is None:
+            self.strays = {}
+        return self.strays.setdefault(conversation_id, -1 - len(self.strays))
 
     def dump(self) -> tuple[object, ...]:
         samples = None if self.samples is None else self.samples.tolist()
-        return (self.conversations, self.strays, self.totals.tolist(), samples)
+        return (tuple(self.conversations), self.strays, self.totals.tolist(), samples)
 
 
 class AnalyticsIndex:
@@ -88,7 +111,7 @@ class AnalyticsIndex:
         figures = self._contacts.get(contact_id.value)
         if figures is None:
             figures = self._contacts[contact_id.value] = _ContactFigures()
-        figures.conversations += (conversation_id,)
+        figures.started(conversation_id)
 
     def add(self, facts: Iterable[Fact]) -> None:
         # Keyed by the kinds' values: an enum's hash is a Python call, and this runs for every fact.
@@ -151,12 +174,13 @@ class AnalyticsIndex:
         figures = self._contacts.get(contact_id.value)
         if figures is None or figures.samples is None:
             return ()
-        samples = figures.samples
+        samples, conversations = figures.samples, figures.conversations
+        strays = [ConversationId(each) for each in figures.strays or ()]  # in the order of their positions
         return tuple(
             DurationSample(
                 typing.cast(Metric, _ALL_KINDS[samples[offset]]),
                 samples[offset + 1],
-                figures.conversation_at(samples[offset + 3]),
+                conversations[position] if (position := samples[offset + 3]) >= 0 else strays[-1 - position],
                 utc_instant(samples[offset + 2]),
             )
             for offset in range(0, len(samples), 4)

@@ -24,6 +24,7 @@ from typing import Any, Final
 import pendulum
 
 from convostate._core.actors import Actor, ActorKind
+from convostate._core.errors import InvalidInput
 from convostate._core.events import (
     Assigned,
     Closed,
@@ -45,6 +46,7 @@ from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, 
 from convostate._core.instants import utc_instant
 from convostate._core.model import Availability, Direction, Message
 from convostate._core.timing import epoch_microseconds
+from convostate._ports.changes import RewrittenEvent
 
 _GROWABLE_AFTER: Final = 2_048
 """Bytes after which a conversation's log becomes a ``bytearray``: below, ``bytes`` is 24 bytes smaller and
@@ -214,16 +216,65 @@ def _pack(event: Event, conversation_id: ConversationId, at: int) -> _Record:
     )
 
 
+def pack(conversation_id: ConversationId, events: Sequence[Event]) -> bytes:
+    """One commit's events of a conversation, packed, for :meth:`EventLog.append` (which cannot fail); or
+    InvalidInput for an event the log cannot keep (a hand-made change set's). The store packs before it
+    writes anything, so a refused event leaves it as it was."""
+    records = []
+    last_at, at = None, 0
+    for event in events:
+        try:
+            if event.at is not last_at:  # a command's events share their instant: converted once
+                last_at, at = event.at, epoch_microseconds(event.at)
+            records.append(_pack(event, conversation_id, at))
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as error:
+            raise _unstorable(event, conversation_id, error) from error
+    try:
+        return _dumps(tuple(records))
+    except ValueError:  # a value marshal cannot keep, in a field a hand-made event filled: say which
+        for event, record in zip(events, records, strict=True):
+            try:
+                _dumps(record)
+            except ValueError as error:
+                raise _unstorable(event, conversation_id, error) from error
+        raise
+
+
+def _unstorable(event: object, conversation_id: ConversationId, error: Exception) -> InvalidInput:
+    if type(event) not in _PACKERS:
+        reason = f"a {type(event).__name__} is not one of convostate's events"
+    elif isinstance(error, TypeError) and "naive" in str(error):
+        reason = "an instant in it is naive; every instant must carry its timezone"
+    else:
+        reason = f"{type(error).__name__}: {error}"
+    return InvalidInput(f"an event of conversation {conversation_id} cannot be stored ({reason}): {event!r}")
+
+
+def pack_rewrites(rewritten: Iterable[RewrittenEvent]) -> dict[ConversationId, dict[int, _Record]]:
+    """An erasure's events, each as the record (of plain values) that replaces the one at its version, by
+    conversation: packed before anything is written, as :func:`pack` is."""
+    rewrites: dict[ConversationId, dict[int, _Record]] = {}
+    for each in rewritten:
+        (record,) = marshal.loads(pack(each.conversation_id, [each.event]))
+        rewrites.setdefault(each.conversation_id, {})[each.version] = record
+    return rewrites
+
+
+def unpack(conversation_id: ConversationId, packed: bytes) -> tuple[Event, ...]:
+    """The events of a conversation's packed log, decoded without the store's lock (``packed`` is a copy)."""
+    return tuple([_unpack(record, conversation_id) for record in _records(packed)])
+
+
 def _unpack(record: _Record, conversation_id: ConversationId) -> Event:
     code, other_conversation, actor_kind, actor_id, at, clock_read, fields = record
-    kind, _, unpack = _KINDS[code]
+    kind, _, unpack_fields = _KINDS[code]
     instant = utc_instant(at)
     event: Event = kind(
         conversation_id if other_conversation is None else ConversationId(other_conversation),
         _ACTORS[actor_kind](actor_id),
         instant,
         clock_read=_instant(clock_read),
-        **unpack(fields, conversation_id, instant),
+        **unpack_fields(fields, conversation_id, instant),
     )
     return event
 
@@ -253,19 +304,14 @@ def _records(packed: _Packed) -> Iterable[_Record]:
 
 
 class EventLog:
-    """Every conversation's events, packed; the caller (the memory store) holds the lock."""
+    """Every conversation's events, packed; the caller (the memory store) holds the lock. Nothing here
+    can fail on what :func:`pack` and :func:`pack_rewrites` made, so a commit writes all of it or, refused
+    before, none."""
 
     def __init__(self) -> None:
         self._packed: dict[ConversationId, _Packed] = {}
 
-    def append(self, conversation_id: ConversationId, events: Sequence[Event]) -> None:
-        records = []
-        last_at, at = None, 0
-        for event in events:
-            if event.at is not last_at:  # a command's events share their instant: converted once
-                last_at, at = event.at, epoch_microseconds(event.at)
-            records.append(_pack(event, conversation_id, at))
-        chunk = _dumps(tuple(records))
+    def append(self, conversation_id: ConversationId, chunk: bytes) -> None:
         packed = self._packed.get(conversation_id)
         if packed is None:
             self._packed[conversation_id] = chunk
@@ -276,23 +322,23 @@ class EventLog:
         else:
             self._packed[conversation_id] = bytearray(packed) + chunk
 
-    def events(self, conversation_id: ConversationId) -> tuple[Event, ...]:
-        packed = self._packed.get(conversation_id)
-        if packed is None:
-            return ()
-        return tuple([_unpack(record, conversation_id) for record in _records(packed)])
+    def packed(self, conversation_id: ConversationId) -> bytes:
+        """A conversation's log as it is now, to decode outside the lock: a long log is a ``bytearray``
+        that later commits extend in place, so it is copied (a memory copy, far cheaper than decoding)."""
+        packed = self._packed.get(conversation_id, b"")
+        return packed if type(packed) is bytes else bytes(packed)
 
-    def rewrite(self, conversation_id: ConversationId, events: Mapping[int, Event]) -> None:
-        """Put each event of ``events`` in place of the one at its version (an erasure), repacking the
-        conversation's log once however many it rewrites."""
-        stored = list(self.events(conversation_id))
-        for version, event in events.items():
-            stored[version - 1] = event
-        del self._packed[conversation_id]
-        self.append(conversation_id, stored)
+    def rewrite(self, conversation_id: ConversationId, records: Mapping[int, _Record]) -> None:
+        """Put each record of ``records`` in place of the one at its version (an erasure), repacking the
+        conversation's log once however many it rewrites. Only plain records are moved, none decoded."""
+        stored = list(_records(self._packed[conversation_id]))
+        for version, record in records.items():
+            stored[version - 1] = record
+        packed = marshal.dumps(tuple(stored))
+        self._packed[conversation_id] = packed if len(packed) <= _GROWABLE_AFTER else bytearray(packed)
 
     def dump(self) -> dict[ConversationId, tuple[Event, ...]]:
-        return {conversation_id: self.events(conversation_id) for conversation_id in self._packed}
+        return {each: unpack(each, self.packed(each)) for each in self._packed}
 
 
-__all__ = ["EventLog"]
+__all__ = ["EventLog", "pack", "pack_rewrites", "unpack"]

@@ -19,7 +19,7 @@ import pendulum
 from sortedcontainers import SortedList
 
 from convostate._adapters.analytics_index import AnalyticsIndex
-from convostate._adapters.event_log import EventLog
+from convostate._adapters.event_log import EventLog, pack, pack_rewrites, unpack
 from convostate._adapters.tab_index import TabIndex
 from convostate._core.analytics.facts import Count, Metric, Scope
 from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownInbox, duplicate_contact
@@ -51,8 +51,26 @@ _DueEntry = tuple[int, str, str, DueTimer]
 conversation has one timer per rule, so the first three are unique and the timer itself is never compared."""
 
 
-def _due_entry(timer: DueTimer) -> _DueEntry:
-    return (epoch_microseconds(timer.due_at), timer.conversation_id.value, timer.rule_id.value, timer)
+def _due_entries(conversation_id: ConversationId, timers: Sequence[Timer]) -> tuple[_DueEntry, ...]:
+    """The timers' entries in the due-index, or InvalidInput for a timer that is not one (a hand-made
+    change set's), before anything is written."""
+    entries = []
+    for timer in timers:
+        try:
+            due = DueTimer(timer.due_at, conversation_id, timer.rule_id)
+            entries.append((epoch_microseconds(due.due_at), conversation_id.value, due.rule_id.value, due))
+        except (AttributeError, TypeError) as error:
+            raise InvalidInput(
+                f"{timer!r} of conversation {conversation_id} is not a Timer due at an aware instant"
+            ) from error
+    return tuple(entries)
+
+
+_Packed = tuple[bytes | None, tuple[_DueEntry, ...]]
+"""A conversation change's events packed (None: it has none) and its timers' entries in the due-index,
+made before anything is written."""
+_Rewrites = dict[ConversationId, dict[int, Any]]
+"""An erasure's rewritten events, packed, by conversation and version."""
 
 
 def _free_at(held_until: pendulum.DateTime | None, at: pendulum.DateTime) -> bool:
@@ -216,7 +234,8 @@ class MemoryStore:
     def events(self, conversation_id: ConversationId) -> Sequence[Event]:
         check.an_id("conversation_id", conversation_id, ConversationId)
         with self._lock:
-            return self._events.events(conversation_id)
+            packed = self._events.packed(conversation_id)
+        return unpack(conversation_id, packed)  # outside the lock: a long history keeps no commit waiting
 
     def conversations_assigned_to(self, user_id: UserId, inbox_id: InboxId) -> Sequence[ConversationId]:
         check.an_id("user_id", user_id, UserId)
@@ -400,9 +419,32 @@ class MemoryStore:
     def commit(self, changes: ChangeSet) -> None:
         if type(changes) is not ChangeSet:
             check.a_change_set(changes)
+        packed, rewrites = self._storable(changes)
         with self._lock:
             self._check(changes)
-            self._apply(changes)
+            self._apply(changes, packed, rewrites)
+
+    @staticmethod
+    def _storable(changes: ChangeSet) -> tuple[list[_Packed], _Rewrites | None]:
+        """What the change set writes, in the form it is kept, made before the lock is taken and before
+        anything is written: what cannot be kept (only a hand-made change set holds such a thing) is refused
+        with InvalidInput here, so applying the rest cannot fail half-way."""
+        packed = []
+        for change in changes.conversations:
+            conversation_id = change.state.id
+            packed.append(
+                (
+                    pack(conversation_id, change.events) if change.events else None,
+                    _due_entries(conversation_id, change.timers) if change.timers else (),
+                )
+            )
+            if change.facts:
+                check.storable_facts(change.facts)
+        erasure = changes.erasure
+        if erasure is None:
+            return packed, None
+        check.an_erasure(erasure)
+        return packed, pack_rewrites(erasure.events)
 
     def _check(self, changes: ChangeSet) -> None:
         """Every expectation of the change set, before anything is written."""
@@ -479,7 +521,7 @@ class MemoryStore:
             if stored_email is None or stored_email.conversation_id != email.conversation_id:
                 raise InvalidInput(f"no email {email.id} of conversation {email.conversation_id} to erase")
 
-    def _apply_erasure(self, erasure: Erasure) -> None:
+    def _apply_erasure(self, erasure: Erasure, rewrites: _Rewrites) -> None:
         contact = erasure.contact
         if contact is not None:
             before = self._contacts[contact.id]
@@ -492,11 +534,8 @@ class MemoryStore:
                 self._contact_ids_by_phone[contact.phone] = contact.id
             if contact.email is not None:
                 self._contact_ids_by_email[contact.email.casefold()] = contact.id
-        rewrites: dict[ConversationId, dict[int, Event]] = {}
-        for rewritten in erasure.events:
-            rewrites.setdefault(rewritten.conversation_id, {})[rewritten.version] = rewritten.event
-        for conversation_id, events in rewrites.items():
-            self._events.rewrite(conversation_id, events)
+        for conversation_id, records in rewrites.items():
+            self._events.rewrite(conversation_id, records)
         for email in erasure.emails:
             self._outbox[email.id] = email
 
@@ -600,7 +639,7 @@ class MemoryStore:
             )
         change.check_follows()
 
-    def _apply(self, changes: ChangeSet) -> None:
+    def _apply(self, changes: ChangeSet, packed: list[_Packed], rewrites: _Rewrites | None) -> None:
         if changes.directory is not None:
             for user in changes.directory.users:
                 self._users[user.id] = user
@@ -620,14 +659,14 @@ class MemoryStore:
                 self._contact_ids_by_email[contact.email.casefold()] = contact.id
         for turns in changes.rotations:
             self._rotations[turns.rule_id] = turns.count
-        for change in changes.conversations:
+        for change, (chunk, timers) in zip(changes.conversations, packed, strict=True):
             conversation = change.state
             if change.tabs is not NO_TAB_CHANGES:
                 self._index.apply(conversation.id, conversation.inbox_id, change.tabs)
-            self._set_timers(conversation.id, change.timers)
+            self._set_timers(conversation.id, timers)
             self._conversations[conversation.id] = conversation
-            if change.events:
-                self._events.append(conversation.id, change.events)
+            if chunk is not None:
+                self._events.append(conversation.id, chunk)
             if change.expected_version == 0:
                 self._between[(conversation.contact_id, conversation.inbox_id)] = conversation.id
                 self._conversation_ids.add(conversation.id.value)
@@ -638,8 +677,8 @@ class MemoryStore:
             self._delivered[(delivery.inbox_id, delivery.external_id)] = delivery.conversation_id
         for outgoing in changes.emails:
             self._outbox[outgoing.id] = outgoing
-        if changes.erasure is not None:
-            self._apply_erasure(changes.erasure)
+        if changes.erasure is not None and rewrites is not None:
+            self._apply_erasure(changes.erasure, rewrites)
 
     # ------------------------------------------------------------------ analytics
 
@@ -673,14 +712,11 @@ class MemoryStore:
         with self._lock:
             return self._analytics.daily_buckets(scope, scope_ids, first_day, last_day)
 
-    def _set_timers(self, conversation_id: ConversationId, timers: Sequence[Timer]) -> None:
+    def _set_timers(self, conversation_id: ConversationId, entries: tuple[_DueEntry, ...]) -> None:
         for entry in self._timers.pop(conversation_id, ()):
             self._due.remove(entry)
             self._claims.pop((entry[1], entry[2]), None)
-        if timers:
-            entries = tuple(
-                _due_entry(DueTimer(timer.due_at, conversation_id, timer.rule_id)) for timer in timers
-            )
+        if entries:
             self._due.update(entries)
             self._timers[conversation_id] = entries
 

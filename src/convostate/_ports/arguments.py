@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pendulum
 
-from convostate._core.analytics.facts import Scope
+from convostate._core.analytics.facts import Count, Fact, Metric, Scope
 from convostate._core.errors import InvalidInput
 from convostate._core.ids import ConversationId, InboxId, UserId
 from convostate._core.model import Contact
@@ -160,3 +160,32 @@ def report_scope(scope: object, scope_ids: object, first_day: object, last_day: 
             f"a report spans at most {MAX_REPORT_DAYS} days, not {(last_day - first_day).days + 1}"
         )
     return checked
+
+
+_INT64_LIMIT = 2**63
+"""A contact's counters and samples are 64-bit integers (so is every SQL store's column)."""
+
+
+def storable_facts(facts: Iterable[Fact]) -> None:
+    """Refuse, with InvalidInput, a fact a store could not add up: only a hand-made change set holds one
+    (``observe`` makes every other), and a store checks before it writes anything, so adding them up
+    cannot fail half-way. Cheap: a type test per field, the instant once per command."""
+    last_at = None
+    for fact in facts:
+        if type(fact) is not Fact:
+            raise InvalidInput(f"ConversationChange.facts takes Facts, got {fact!r}")
+        scope, scope_id, kind, value, at, day, conversation_id = fact
+        if not (
+            type(scope) is Scope
+            and (type(kind) is Count or type(kind) is Metric)
+            and type(value) is int
+            and -_INT64_LIMIT <= value < _INT64_LIMIT
+            and (type(day) is date or (isinstance(day, date) and not isinstance(day, datetime)))
+            and (type(scope_id) is str or isinstance(scope_id, str))
+            and (type(conversation_id) is str or isinstance(conversation_id, str))
+        ):
+            raise InvalidInput(f"{fact!r} is not a fact a store can add up")
+        if at is not last_at:  # a command's facts share their instant: checked once
+            if not (isinstance(at, datetime) and (at.tzinfo is pendulum.UTC or at.utcoffset() is not None)):
+                raise InvalidInput(f"{fact!r} is not dated by an aware instant")
+            last_at = at

@@ -65,6 +65,7 @@ import pytest
 from convostate import (
     AccountSettings,
     Actor,
+    Assigned,
     Availability,
     CalendarDuration,
     ConcurrencyConflict,
@@ -73,6 +74,7 @@ from convostate import (
     Conversation,
     ConversationId,
     ConversationStarted,
+    Direction,
     DueTimer,
     DuplicateContact,
     EmailStatus,
@@ -82,6 +84,7 @@ from convostate import (
     InboxId,
     InvalidInput,
     Mailer,
+    Message,
     MessageId,
     MessageReceived,
     MessageSent,
@@ -99,7 +102,7 @@ from convostate import (
     User,
     UserId,
 )
-from convostate.analytics import Count, Metric, Scope, bucket_of, observe
+from convostate.analytics import Count, Fact, Metric, Scope, bucket_of, observe
 from convostate.core import (
     Assign,
     Close,
@@ -543,8 +546,17 @@ REFUSALS: Final = (
     "taken-email-id",
     "one-email-id-twice-in-the-set",
     "duplicate-delivery",
+    "event-of-a-class-convostate-does-not-have",
+    "event-at-a-naive-instant",
+    "message-body-that-is-not-text",
+    "timer-due-at-a-naive-instant",
+    "fact-beyond-64-bits",
+    "fact-of-no-known-kind",
+    "fact-at-a-naive-instant",
 )
-"""The kinds of change set a store must refuse whole: see :func:`refused_change_set`."""
+"""The kinds of change set a store must refuse whole: see :func:`refused_change_set`. The last ones hold
+what only a change set made by hand can (the facade never makes one): each is refused as bad input before
+anything is written, never half-written."""
 
 _REFUSAL_ERRORS: Final[dict[str, type[Exception]]] = {
     "stale-conversation-version": ConcurrencyConflict,
@@ -566,7 +578,23 @@ _REFUSAL_ERRORS: Final[dict[str, type[Exception]]] = {
     "taken-email-id": InvalidInput,
     "one-email-id-twice-in-the-set": InvalidInput,
     "duplicate-delivery": DuplicateDelivery,
+    "event-of-a-class-convostate-does-not-have": InvalidInput,
+    "event-at-a-naive-instant": InvalidInput,
+    "message-body-that-is-not-text": InvalidInput,
+    "timer-due-at-a-naive-instant": InvalidInput,
+    "fact-beyond-64-bits": InvalidInput,
+    "fact-of-no-known-kind": InvalidInput,
+    "fact-at-a-naive-instant": InvalidInput,
 }
+
+
+_NAIVE: Final = datetime(2026, 3, 2, 9, 0)  # noqa: DTZ001  # naive on purpose: the store must refuse it
+
+
+@attrs.frozen
+class _HostsOwnEvent(Assigned):
+    """An event class a host derived from one of convostate's: no store knows how to keep it."""
+
 
 _BUSY_CONTACT_LINES: Final = {"c-1": ("+15555550101", "c1@example.com")}
 """The phone and email of the busy account's first contact, which a new contact cannot have too."""
@@ -693,7 +721,52 @@ def _spoiled(kind: str, store: Store, states: dict[str, Conversation], innocent:
         return innocent._replace(emails=(*innocent.emails, _outgoing("email-new", first, at(24))))
     if kind == "duplicate-delivery":
         return innocent._replace(deliveries=(ExternalDelivery(SUPPORT.id, "SM1", new_change.state.id),))
+    if kind in _HAND_MADE:
+        # The spoiled part is in the second change, so a store that wrote the first before it looked at
+        # the second would be caught half-written.
+        return innocent._replace(conversations=(new_change, _HAND_MADE[kind](assigned_change)))
     raise AssertionError(f"no refusal {kind!r}; the refusals are {REFUSALS}")
+
+
+def _with_event(change: ConversationChange, spoil: Callable[[Event], Event]) -> ConversationChange:
+    return change._replace(events=(*change.events[:-1], spoil(change.events[-1])))
+
+
+def _with_fact(change: ConversationChange, **fields: Any) -> ConversationChange:
+    """The change with one more fact, a message counted for its contact, but for ``fields``."""
+    counted = Fact(Scope.CONTACT, "c-1", Count.MESSAGES_IN, 1, at(21), at(21).date(), change.state.id.value)
+    return change._replace(facts=(*change.facts, counted._replace(**fields)))
+
+
+def _message_of_no_text(event: Event) -> Event:
+    """An inbound message in the event's place whose body is no text at all."""
+    author = Actor.contact(ContactId("c-1"))
+    message = Message(
+        MessageId("m-no-text"),
+        event.conversation_id,
+        Direction.INBOUND,
+        author,
+        cast(str, object()),
+        event.at,
+    )
+    return MessageReceived(event.conversation_id, author, event.at, message)
+
+
+_HAND_MADE: Final[dict[str, Callable[[ConversationChange], ConversationChange]]] = {
+    "event-of-a-class-convostate-does-not-have": lambda change: _with_event(
+        change, lambda event: _HostsOwnEvent(**attrs.asdict(event, recurse=False))
+    ),
+    "event-at-a-naive-instant": lambda change: _with_event(
+        change, lambda event: attrs.evolve(event, at=cast(pendulum.DateTime, _NAIVE))
+    ),
+    "message-body-that-is-not-text": lambda change: _with_event(change, _message_of_no_text),
+    "timer-due-at-a-naive-instant": lambda change: change._replace(
+        timers=(Timer(RuleId("nudge"), cast(pendulum.DateTime, _NAIVE)),)
+    ),
+    "fact-beyond-64-bits": lambda change: _with_fact(change, value=2**63),
+    "fact-of-no-known-kind": lambda change: _with_fact(change, kind="first_response"),
+    "fact-at-a-naive-instant": lambda change: _with_fact(change, at=_NAIVE),
+}
 
 
 def refused_change_set(store: Store, kind: str) -> tuple[ChangeSet, type[Exception]]:
@@ -2711,7 +2784,6 @@ class ConcurrencyConformance(_Races):
         assert store.directory_version() == version + threads // 2
 
 
-_NAIVE: Final = datetime(2026, 3, 2, 9, 0)  # noqa: DTZ001  # naive on purpose: the store must refuse it
 _BAD_PORT_CALLS: Final[tuple[tuple[str, Callable[[Store], object]], ...]] = (
     ("user() of text", lambda store: store.user(cast(Any, "ana"))),
     ("user_by_email() of None", lambda store: store.user_by_email(cast(Any, None))),
@@ -3203,6 +3275,13 @@ class ErasureConformance(_Races):
         emails = store.conversation_emails([support])
         missing_email = Erasure(erased, both, rewritten, (), (support,))
         assert emails  # so leaving them out is a change the store must see
+        # Rewrites that no store can keep, made by hand, last: a store must refuse them before it writes any.
+        last = rewritten[-1]
+        naive = attrs.evolve(last.event, at=cast(pendulum.DateTime, _NAIVE))
+        unstorable = [
+            Erasure(erased, both, (*rewritten[:-1], RewrittenEvent(support, last.version, spoiled)))
+            for spoiled in (naive, _message_of_no_text(last.event))
+        ]
 
         for refused, error in (
             (stale, ConcurrencyConflict),
@@ -3211,6 +3290,7 @@ class ErasureConformance(_Races):
             (unknown_event, InvalidInput),
             (unread, InvalidInput),
             (Erasure(Contact(ContactId("nobody"), ERASED)), InvalidInput),
+            *((each, InvalidInput) for each in unstorable),
         ):
             with pytest.raises(error):
                 store.commit(ChangeSet(erasure=refused))

@@ -25,8 +25,10 @@ from convostate._adapters.sql.queries import Queries
 from convostate._adapters.sql.tables import Tables
 from convostate._adapters.sql.values import decode, encode, micros
 from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownInbox
+from convostate._core.events import Event
 from convostate._core.ids import InboxId
 from convostate._core.model import Conversation, User
+from convostate._core.rules.engine import Timer
 from convostate._core.tab_changes import NO_TAB_CHANGES, RowKey, RowPlace
 from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, ExternalDelivery
 from convostate._ports.roles import already_delivered
@@ -161,7 +163,7 @@ class Commit:
             {
                 "b_conversation": rewritten.conversation_id.value,
                 "b_version": rewritten.version,
-                "b_payload": encode(rewritten.event),
+                "b_payload": _payload(rewritten.event, rewritten.conversation_id.value),
             }
             for rewritten in erasure.events
         ]
@@ -575,7 +577,7 @@ class _Rows:
                 "account": account,
                 "conversation_id": conversation_id,
                 "version": expected + n,
-                "payload": encode(event),
+                "payload": _payload(event, conversation_id),
             }
             for n, event in enumerate(change.events, start=1)
         )
@@ -586,7 +588,7 @@ class _Rows:
                 "account": account,
                 "conversation_id": conversation_id,
                 "rule_id": timer.rule_id.value,
-                "due_at": micros(timer.due_at),
+                "due_at": _due_at(timer, conversation_id),
                 "claimed_until": None,
             }
             for timer in change.timers
@@ -635,6 +637,26 @@ class _Rows:
         ):
             if rows:
                 connection.execute(statement, rows)
+
+
+def _payload(event: Event, conversation_id: str) -> str:
+    """An event's stored JSON, or InvalidInput for one that has none (a hand-made change set's: a field
+    of a type JSON cannot hold), so that the error is convostate's and says which event."""
+    try:
+        return encode(event)
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(
+            f"an event of conversation {conversation_id} cannot be stored ({error}): {event!r}"
+        ) from error
+
+
+def _due_at(timer: Timer, conversation_id: str) -> int:
+    try:
+        return micros(timer.due_at)
+    except (AttributeError, TypeError) as error:
+        raise InvalidInput(
+            f"{timer!r} of conversation {conversation_id} is not a Timer due at an aware instant"
+        ) from error
 
 
 def tab_row(account: str, key: RowKey, place: RowPlace) -> dict[str, Any]:

@@ -572,6 +572,9 @@ class SqlStore:
 
     def commit(self, changes: ChangeSet) -> None:
         check.a_change_set(changes)
+        for change in changes.conversations:
+            if change.facts:
+                check.storable_facts(change.facts)
         with self._writing() as connection:
             self._commit.apply(connection, changes)
         if changes.erasure is not None:
