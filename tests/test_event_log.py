@@ -243,7 +243,7 @@ def test_a_contacts_packed_figures_read_back_as_counters_and_samples_of_the_righ
     assert index.contact_durations(ContactId("nobody")) == ()
 
 
-def test_a_contact_with_many_conversations_gets_each_duration_on_the_conversation_it_was_measured_on() -> None:
+def test_a_contact_with_many_conversations_gets_each_duration_on_the_conversation_measured() -> None:
     """Past the few conversations a tuple holds, a contact's are indexed by id (a shared number, an import
     of years: no scan, no copy, per conversation); a late reply still lands on the old conversation, and a
     stray conversation named by many facts is kept once."""

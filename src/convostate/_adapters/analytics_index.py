@@ -31,6 +31,10 @@ holds in the least memory and scans fastest; a contact with thousands (a shared 
 not cost a scan, or a tuple copy, per conversation."""
 
 
+_NO_TOTALS = array("q")
+"""Shared by every contact until its first fact: never changed in place (a new kind makes a new array)."""
+
+
 class _ContactFigures:
     """One contact's conversations, counters and duration samples, packed: contacts are as many as the
     conversations (most write once), so these are kept as integers in arrays, not as a dict of lists and
@@ -44,7 +48,7 @@ class _ContactFigures:
         """Each conversation's position in ``conversations``, once they are ``_INDEXED_FROM`` or more."""
         self.strays: dict[str, int] | None = None
         """Conversations the contact did not start that a fact named, each at its negative position."""
-        self.totals = array("q")
+        self.totals = _NO_TOTALS
         """Per kind counted: its code, the count, the first and the last instant (µs since the epoch)."""
         self.samples: array[int] | None = None
         """Per duration measured: its metric's code, the microseconds, the instant (µs since the epoch)
@@ -69,8 +73,8 @@ class _ContactFigures:
                 totals[offset + 2] = min(totals[offset + 2], at)
                 totals[offset + 3] = max(totals[offset + 3], at)
                 break
-        else:
-            totals.extend((code, 1, at, at))
+        else:  # a new kind, one of a few: the array is made again at its exact size, not over-allocated
+            self.totals = totals + array("q", (code, 1, at, at))
         if code >= _FIRST_METRIC:
             if self.samples is None:
                 self.samples = array("q")

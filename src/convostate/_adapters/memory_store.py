@@ -44,7 +44,7 @@ from convostate._ports.records import (
     Position,
     TabCount,
 )
-from convostate._ports.roles import DEFAULT_ACCOUNT, already_delivered
+from convostate._ports.roles import DEFAULT_ACCOUNT, already_delivered, delivered_twice
 
 _DueEntry = tuple[int, str, str, DueTimer]
 """A timer in the due-index: (due instant in epoch microseconds, conversation id, rule id, the timer). A
@@ -113,7 +113,9 @@ class MemoryStore:
         self._settings = AccountSettings()
         self._conversations: dict[ConversationId, Conversation] = {}
         self._conversation_ids: Any = SortedList()  # of their texts: code point order is UTF-8's byte order
-        self._between: dict[tuple[ContactId, InboxId], ConversationId] = {}
+        # Each inbox's conversations by contact: nested, not keyed by (contact, inbox) pairs, which would
+        # cost a tuple per conversation (56 bytes; a million conversations, 53 MiB).
+        self._between: dict[InboxId, dict[ContactId, ConversationId]] = {}
         self._events = EventLog()
         self._delivered: dict[tuple[InboxId, str], ConversationId] = {}
         self._index = TabIndex()
@@ -224,8 +226,8 @@ class MemoryStore:
         return self._conversations.get(conversation_id)
 
     def conversation_between(self, contact_id: ContactId, inbox_id: InboxId) -> ConversationId | None:
-        key = (check.an_id("contact_id", contact_id, ContactId), check.an_id("inbox_id", inbox_id, InboxId))
-        return self._between.get(key)
+        contact = check.an_id("contact_id", contact_id, ContactId)
+        return self._between.get(check.an_id("inbox_id", inbox_id, InboxId), {}).get(contact)
 
     def delivered_to(self, inbox_id: InboxId, external_id: str) -> ConversationId | None:
         inbox = check.an_id("inbox_id", inbox_id, InboxId)
@@ -417,8 +419,7 @@ class MemoryStore:
     # ------------------------------------------------------------------ the one write
 
     def commit(self, changes: ChangeSet) -> None:
-        if type(changes) is not ChangeSet:
-            check.a_change_set(changes)
+        check.a_change_set(changes)
         packed, rewrites = self._storable(changes)
         with self._lock:
             self._check(changes)
@@ -441,10 +442,7 @@ class MemoryStore:
             if change.facts:
                 check.storable_facts(change.facts)
         erasure = changes.erasure
-        if erasure is None:
-            return packed, None
-        check.an_erasure(erasure)
-        return packed, pack_rewrites(erasure.events)
+        return packed, None if erasure is None else pack_rewrites(erasure.events)
 
     def _check(self, changes: ChangeSet) -> None:
         """Every expectation of the change set, before anything is written."""
@@ -476,7 +474,7 @@ class MemoryStore:
             if key in self._delivered:
                 raise already_delivered(delivery, self._delivered[key])
             if key in seen:
-                raise InvalidInput(f"message {delivery.external_id} is delivered twice in one change set")
+                raise delivered_twice(delivery)
             seen.add(key)
 
     def _check_erasure(self, erasure: Erasure) -> None:
@@ -616,7 +614,9 @@ class MemoryStore:
             if expected != 0:
                 continue  # a conversation that exists is in a known inbox, and holds its pair already
             pair = (conversation.contact_id, conversation.inbox_id)
-            holder = between.get(pair, self._between.get(pair))
+            holder = between.get(
+                pair, self._between.get(conversation.inbox_id, {}).get(conversation.contact_id)
+            )
             if holder is not None and conversation.linked_from != holder:
                 raise ConcurrencyConflict(
                     f"{conversation.contact_id} already has a conversation in {conversation.inbox_id}: "
@@ -668,7 +668,10 @@ class MemoryStore:
             if chunk is not None:
                 self._events.append(conversation.id, chunk)
             if change.expected_version == 0:
-                self._between[(conversation.contact_id, conversation.inbox_id)] = conversation.id
+                contacts = self._between.get(conversation.inbox_id)
+                if contacts is None:
+                    contacts = self._between[conversation.inbox_id] = {}
+                contacts[conversation.contact_id] = conversation.id
                 self._conversation_ids.add(conversation.id.value)
                 self._analytics.started(conversation.contact_id, conversation.id)
             if change.facts:

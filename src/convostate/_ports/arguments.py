@@ -11,17 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import pendulum
 
 from convostate._core.analytics.facts import Count, Fact, Metric, Scope
 from convostate._core.errors import InvalidInput
 from convostate._core.ids import ConversationId, InboxId, UserId
-from convostate._core.model import Contact
+from convostate._core.model import Contact, Conversation
+from convostate._core.tab_changes import TabChanges
 from convostate._core.tabs import Tab
 from convostate._core.validate import at_least_one, aware_datetime, check_type
-from convostate._ports.changes import ChangeSet, Erasure, RewrittenEvent
+from convostate._ports.changes import (
+    AssignmentsSeen,
+    ChangeSet,
+    ConversationChange,
+    DirectoryChange,
+    Erasure,
+    ExternalDelivery,
+    RewrittenEvent,
+    RotationTurns,
+)
 from convostate._ports.records import DueTimer, EmailStatus, OutgoingEmail, Position
 
 T = TypeVar("T")
@@ -103,11 +113,76 @@ def due_timers(values: object) -> list[DueTimer]:
 
 
 def a_change_set(value: Any) -> ChangeSet:
-    if type(value) is ChangeSet:
-        if value.erasure is not None:
-            an_erasure(value.erasure)
-        return value
-    raise InvalidInput(f"commit() takes a ChangeSet, got {type(value).__name__} {value!r}")
+    """A change set of the right shape: each part a tuple of its kind, each conversation change's fields of
+    theirs. Type tests only, made in C where it can (a store runs this on every commit, and most change
+    sets are one conversation's): the values inside were checked when they were built, and what a store
+    cannot keep of them it refuses when it packs or encodes them."""
+    if type(value) is not ChangeSet:
+        raise InvalidInput(f"commit() takes a ChangeSet, got {type(value).__name__} {value!r}")
+    conversations, version, directory, contacts, rotations, deliveries, emails, seen, erasure = value
+    if type(conversations) is not tuple:
+        _tuple_of("ChangeSet.conversations", conversations, ConversationChange)  # raises
+    for change in conversations:
+        if type(change) is not ConversationChange:
+            _tuple_of("ChangeSet.conversations", (change,), ConversationChange)  # raises, but for a subclass
+        state, events, expected, timers, tabs, facts = change
+        if not (
+            type(state) is Conversation
+            and type(events) is tuple
+            and type(expected) is int
+            and type(timers) is tuple
+            and type(tabs) is TabChanges
+            and type(facts) is tuple
+        ):
+            _a_conversation_change(change)
+    if (contacts, rotations, deliveries, emails, seen) != _NOTHING_ELSE:
+        _tuple_of("ChangeSet.contacts", contacts, Contact)
+        _tuple_of("ChangeSet.rotations", rotations, RotationTurns)
+        _tuple_of("ChangeSet.deliveries", deliveries, ExternalDelivery)
+        _tuple_of("ChangeSet.emails", emails, OutgoingEmail)
+        _tuple_of("ChangeSet.assignments_seen", seen, AssignmentsSeen)
+    if directory is not None and not _is(directory, DirectoryChange):
+        raise InvalidInput(f"ChangeSet.directory takes a DirectoryChange or None, got {directory!r}")
+    if version is not None and type(version) is not int:
+        raise InvalidInput(f"ChangeSet.directory_version takes an int or None, got {version!r}")
+    if erasure is not None:
+        an_erasure(erasure)
+    return value
+
+
+_NOTHING_ELSE: Final = ((), (), (), (), ())
+"""A change set's contacts, rotations, deliveries, emails and assignments seen when it has none of them
+(compared in C: the empty tuple is one object)."""
+
+
+def _a_conversation_change(change: ConversationChange) -> None:
+    """The slow path for a change whose fields are not of the exact types: subclasses pass."""
+    state, events, expected, timers, tabs, facts = change
+    if not (
+        _is(state, Conversation)
+        and isinstance(events, tuple)
+        and type(expected) is int
+        and isinstance(timers, tuple)
+        and _is(tabs, TabChanges)
+        and isinstance(facts, tuple)
+    ):
+        raise InvalidInput(
+            "a ConversationChange takes a Conversation, a tuple of events, an int version and tuples of "
+            f"timers and facts, got {change!r}"
+        )
+
+
+def _is(value: object, kind: type[Any]) -> bool:
+    return type(value) is kind or isinstance(value, kind)
+
+
+def _tuple_of(name: str, values: object, kind: type[T]) -> tuple[T, ...]:
+    if type(values) is not tuple:
+        raise InvalidInput(f"{name} takes a tuple of {kind.__name__}, got {type(values).__name__} {values!r}")
+    for each in values:
+        if not _is(each, kind):
+            raise InvalidInput(f"{name} takes {kind.__name__}s, got {type(each).__name__} {each!r}")
+    return values
 
 
 def an_erasure(value: object) -> Erasure:

@@ -16,6 +16,7 @@ from typing import Final, Protocol, runtime_checkable
 import pendulum
 
 from convostate._core.analytics.facts import Count, Metric, Scope
+from convostate._core.errors import InvalidInput
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
@@ -329,6 +330,11 @@ class DuplicateDelivery(Exception):
         super().__init__(message)
         self.conversation_id = conversation_id
         """The conversation the message was delivered to the first time."""
+
+
+def delivered_twice(delivery: ExternalDelivery) -> InvalidInput:
+    """The error for a change set that delivers one provider message id twice: one wording, every store."""
+    return InvalidInput(f"message {delivery.external_id} is delivered twice in one change set")
 
 
 def already_delivered(delivery: ExternalDelivery, first: ConversationId) -> DuplicateDelivery:

@@ -546,6 +546,7 @@ REFUSALS: Final = (
     "taken-email-id",
     "one-email-id-twice-in-the-set",
     "duplicate-delivery",
+    "one-delivery-twice-in-the-set",
     "event-of-a-class-convostate-does-not-have",
     "event-at-a-naive-instant",
     "message-body-that-is-not-text",
@@ -578,6 +579,7 @@ _REFUSAL_ERRORS: Final[dict[str, type[Exception]]] = {
     "taken-email-id": InvalidInput,
     "one-email-id-twice-in-the-set": InvalidInput,
     "duplicate-delivery": DuplicateDelivery,
+    "one-delivery-twice-in-the-set": InvalidInput,
     "event-of-a-class-convostate-does-not-have": InvalidInput,
     "event-at-a-naive-instant": InvalidInput,
     "message-body-that-is-not-text": InvalidInput,
@@ -721,6 +723,8 @@ def _spoiled(kind: str, store: Store, states: dict[str, Conversation], innocent:
         return innocent._replace(emails=(*innocent.emails, _outgoing("email-new", first, at(24))))
     if kind == "duplicate-delivery":
         return innocent._replace(deliveries=(ExternalDelivery(SUPPORT.id, "SM1", new_change.state.id),))
+    if kind == "one-delivery-twice-in-the-set":
+        return innocent._replace(deliveries=innocent.deliveries * 2)
     if kind in _HAND_MADE:
         # The spoiled part is in the second change, so a store that wrote the first before it looked at
         # the second would be caught half-written.
@@ -2876,7 +2880,35 @@ _BAD_PORT_CALLS: Final[tuple[tuple[str, Callable[[Store], object]], ...]] = (
     ),
     ("commit() of None", lambda store: store.commit(cast(Any, None))),
     ("commit() of a tuple", lambda store: store.commit(cast(Any, ((), None)))),
+    (
+        "commit() of a change set holding text where its changes go",
+        lambda store: store.commit(ChangeSet(conversations=cast(Any, ("c-1",)))),
+    ),
+    ("commit() of a change set of no conversations", lambda store: store.commit(ChangeSet(cast(Any, None)))),
+    (
+        "commit() of a change set delivering text",
+        lambda store: store.commit(ChangeSet(deliveries=cast(Any, ("SM1",)))),
+    ),
+    (
+        "commit() of a change set enqueuing text",
+        lambda store: store.commit(ChangeSet(emails=cast(Any, ("email-1",)))),
+    ),
+    (
+        "commit() of a change set adding a contact as text",
+        lambda store: store.commit(ChangeSet(contacts=cast(Any, ("maria",)))),
+    ),
+    (
+        "commit() of a change set with a directory version as text",
+        lambda store: store.commit(ChangeSet(directory_version=cast(Any, "1"))),
+    ),
+    ("commit() of a conversation change with a list of events", lambda store: store.commit(_listed_events())),
 )
+
+
+def _listed_events() -> ChangeSet:
+    """A new conversation's change, as the suite makes it, but with its events in a list."""
+    state, events = _decided(None, _first_message("c-listed", SUPPORT), at(1), SUPPORT, SHARED)
+    return ChangeSet((_change(None, state, events)._replace(events=cast(Any, list(events))),))
 
 
 class PortArgumentsConformance(_Suite):

@@ -31,7 +31,7 @@ from convostate._core.model import Conversation, User
 from convostate._core.rules.engine import Timer
 from convostate._core.tab_changes import NO_TAB_CHANGES, RowKey, RowPlace
 from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, ExternalDelivery
-from convostate._ports.roles import already_delivered
+from convostate._ports.roles import already_delivered, delivered_twice
 
 _Counters = dict[RowKey, list[int]]
 _IDS_PER_READ = 500
@@ -479,7 +479,7 @@ class Commit:
         for delivery in deliveries:
             of_inbox = by_inbox[delivery.inbox_id.value]
             if delivery.external_id in of_inbox:
-                raise InvalidInput(f"message {delivery.external_id} is delivered twice in one change set")
+                raise delivered_twice(delivery)
             of_inbox[delivery.external_id] = delivery
         for inbox_id, of_inbox in by_inbox.items():
             external_ids = list(of_inbox)
