@@ -46,6 +46,7 @@ from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, 
 from convostate._core.instants import utc_instant
 from convostate._core.model import Availability, Direction, Message
 from convostate._core.timing import epoch_microseconds
+from convostate._core.validate import EARLIEST_YEAR, LATEST_YEAR
 from convostate._ports.changes import RewrittenEvent
 
 _GROWABLE_AFTER: Final = 2_048
@@ -63,6 +64,21 @@ _ACTORS: Final[tuple[Callable[[str], Actor], ...]] = (
     lambda text: Actor.contact(ContactId(text)),
     lambda text: Actor.rule(RuleId(text)),
 )
+
+
+_LATEST_MICROSECONDS: Final = epoch_microseconds(pendulum.datetime(LATEST_YEAR, 1, 1, tz="UTC"))
+
+
+def _micros(instant: pendulum.DateTime) -> int:
+    """An instant as epoch microseconds, or InvalidInput outside the years every store accepts (1970 to
+    8999): a hand-made event's instant of another era would be kept, and then no read could decode it."""
+    microseconds = epoch_microseconds(instant)
+    if not 0 <= microseconds < _LATEST_MICROSECONDS:
+        raise InvalidInput(
+            f"instant {instant.isoformat()} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR - 1} that "
+            "convostate accepts"
+        )
+    return microseconds
 
 
 def _instant(microseconds: int | None) -> pendulum.DateTime | None:
@@ -88,7 +104,7 @@ def _message(message: Message, conversation_id: ConversationId, at: pendulum.Dat
         _ACTOR_CODES[author.kind._value_],
         author.id.value,
         message.body,
-        None if message.sent_at is at or message.sent_at == at else epoch_microseconds(message.sent_at),
+        None if message.sent_at is at or message.sent_at == at else _micros(message.sent_at),
         message.external_id,
     )
 
@@ -163,7 +179,7 @@ _KINDS: Final[tuple[tuple[type[Any], _Pack, _Unpack], ...]] = (
     ),
     (
         Reopened,
-        lambda event, _: (event.reason is ReopenReason.BY_USER, epoch_microseconds(event.closed_at)),
+        lambda event, _: (event.reason is ReopenReason.BY_USER, _micros(event.closed_at)),
         lambda fields, _, __: {
             "reason": ReopenReason.BY_USER if fields[0] else ReopenReason.BY_RULE,
             "closed_at": utc_instant(fields[1]),
@@ -171,7 +187,7 @@ _KINDS: Final[tuple[tuple[type[Any], _Pack, _Unpack], ...]] = (
     ),
     (
         Snoozed,
-        lambda event, _: (epoch_microseconds(event.until),),
+        lambda event, _: (_micros(event.until),),
         lambda fields, _, __: {"until": utc_instant(fields[0])},
     ),
     (Unsnoozed, lambda event, _: (), lambda fields, _, __: {}),
@@ -211,7 +227,7 @@ def _pack(event: Event, conversation_id: ConversationId, at: int) -> _Record:
         _ACTOR_CODES[actor.kind._value_],
         actor.id.value,
         at,
-        None if clock_read is None else epoch_microseconds(clock_read),
+        None if clock_read is None else _micros(clock_read),
         pack(event, conversation_id),
     )
 
@@ -225,7 +241,7 @@ def pack(conversation_id: ConversationId, events: Sequence[Event]) -> bytes:
     for event in events:
         try:
             if event.at is not last_at:  # a command's events share their instant: converted once
-                last_at, at = event.at, epoch_microseconds(event.at)
+                last_at, at = event.at, _micros(event.at)
             records.append(_pack(event, conversation_id, at))
         except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as error:
             raise _unstorable(event, conversation_id, error) from error

@@ -30,7 +30,7 @@ from convostate._core.rules.engine import Timer
 from convostate._core.tab_changes import NO_TAB_CHANGES
 from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
-from convostate._core.validate import non_empty_text
+from convostate._core.validate import aware_datetime, non_empty_text
 from convostate._ports import arguments as check
 from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, ExternalDelivery
 from convostate._ports.records import (
@@ -57,7 +57,7 @@ def _due_entries(conversation_id: ConversationId, timers: Sequence[Timer]) -> tu
     entries = []
     for timer in timers:
         try:
-            due = DueTimer(timer.due_at, conversation_id, timer.rule_id)
+            due = DueTimer(aware_datetime(timer.due_at), conversation_id, timer.rule_id)
             entries.append((epoch_microseconds(due.due_at), conversation_id.value, due.rule_id.value, due))
         except (AttributeError, TypeError) as error:
             raise InvalidInput(
@@ -640,6 +640,15 @@ class MemoryStore:
         change.check_follows()
 
     def _apply(self, changes: ChangeSet, packed: list[_Packed], rewrites: _Rewrites | None) -> None:
+        # The tab rows first, for every conversation: the one write that can still fail (on rows of the
+        # wrong types, made by hand), and the index takes itself back if it does, so nothing is written.
+        self._index.apply(
+            [
+                (change.state.id, change.state.inbox_id, change.tabs)
+                for change in changes.conversations
+                if change.tabs is not NO_TAB_CHANGES
+            ]
+        )
         if changes.directory is not None:
             for user in changes.directory.users:
                 self._users[user.id] = user
@@ -661,8 +670,6 @@ class MemoryStore:
             self._rotations[turns.rule_id] = turns.count
         for change, (chunk, timers) in zip(changes.conversations, packed, strict=True):
             conversation = change.state
-            if change.tabs is not NO_TAB_CHANGES:
-                self._index.apply(conversation.id, conversation.inbox_id, change.tabs)
             self._set_timers(conversation.id, timers)
             self._conversations[conversation.id] = conversation
             if chunk is not None:

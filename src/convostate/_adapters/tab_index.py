@@ -16,12 +16,15 @@ from typing import Any
 
 from sortedcontainers import SortedList
 
+from convostate._core.errors import InvalidInput
 from convostate._core.ids import ConversationId, InboxId, UserId
 from convostate._core.tab_changes import RowKey, RowPlace, TabChanges
 from convostate._core.tabs import Tab
 from convostate._ports.records import Position, TabCount
 
 _TABS = tuple(Tab)
+_ADD_ROW, _REMOVE_ROW, _SUBTRACT, _ASSIGN, _UNASSIGN = range(5)
+"""The steps :meth:`TabIndex.apply` writes down, by what undoes each."""
 
 
 class TabIndex:
@@ -30,22 +33,65 @@ class TabIndex:
         self._unread: dict[RowKey, int] = {}
         self._assigned: dict[tuple[str, str], set[str]] = {}
 
-    def apply(self, conversation_id: ConversationId, inbox_id: InboxId, changes: TabChanges) -> None:
+    def apply(self, changes: list[tuple[ConversationId, InboxId, TabChanges]]) -> None:
+        """Apply each conversation's tab changes, all or none: a change set made by hand can hold rows of
+        the wrong types, which fail only when a sorted list compares them or a dict hashes them, so every
+        step is written down as it is taken and undone, in reverse, if a later one fails (then the store
+        refuses the change set with InvalidInput, having written nothing). A row to remove that is not
+        there is left alone, as an SQL DELETE leaves it."""
+        undo: list[tuple[int, Any, Any]] = []
+        try:
+            for conversation_id, inbox_id, tabs in changes:
+                self._apply(conversation_id.value, inbox_id.value, tabs, undo)
+        except Exception as error:
+            self._undo(undo)
+            raise InvalidInput(f"tab changes that no store can apply: {error!r}") from error
+
+    def _apply(self, conversation_id: str, inbox_id: str, changes: TabChanges, undo: list[Any]) -> None:
         lists = self._lists
         for key, place in changes.removed:
-            lists[key].remove(place)
+            entries = lists.get(key)
+            if entries is not None:
+                try:
+                    entries.remove(place)
+                except ValueError:  # not there
+                    continue
+                undo.append((_ADD_ROW, key, place))
         for key, place in changes.added:
             entries = lists.get(key)
             if entries is None:
                 entries = lists[key] = SortedList()
             entries.add(place)
+            undo.append((_REMOVE_ROW, key, place))
         counters = self._unread
         for key, count in changes.unread:
             counters[key] = counters.get(key, 0) + count
+            undo.append((_SUBTRACT, key, count))
+        assigned = self._assigned
         for user in changes.unassigned:
-            self._assigned[(user, inbox_id.value)].discard(conversation_id.value)
+            ids = assigned.get((user, inbox_id))
+            if ids is not None and conversation_id in ids:
+                ids.remove(conversation_id)
+                undo.append((_ASSIGN, (user, inbox_id), conversation_id))
         for user in changes.assigned:
-            self._assigned.setdefault((user, inbox_id.value), set()).add(conversation_id.value)
+            ids = assigned.setdefault((user, inbox_id), set())
+            if conversation_id not in ids:
+                ids.add(conversation_id)
+                undo.append((_UNASSIGN, (user, inbox_id), conversation_id))
+
+    def _undo(self, undo: list[tuple[int, Any, Any]]) -> None:
+        """Take back the steps taken, newest first (an emptied list or a zero counter shows as nothing)."""
+        for step, key, value in reversed(undo):
+            if step == _ADD_ROW:
+                self._lists[key].add(value)
+            elif step == _REMOVE_ROW:
+                self._lists[key].remove(value)
+            elif step == _SUBTRACT:
+                self._unread[key] -= value
+            elif step == _ASSIGN:
+                self._assigned[key].add(value)
+            else:
+                self._assigned[key].discard(value)
 
     def counts(self, user_id: UserId, inbox_ids: Collection[InboxId]) -> dict[Tab, TabCount]:
         result = {}

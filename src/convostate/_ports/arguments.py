@@ -194,6 +194,9 @@ def an_erasure(value: object) -> Erasure:
         )
     if value.contact is not None and not isinstance(value.contact, Contact):
         raise InvalidInput(f"Erasure.contact takes a Contact or None, got {value.contact!r}")
+    for name in ("conversations", "events", "emails", "emails_of"):
+        if type(getattr(value, name)) is not tuple:  # iterated more than once: an iterator would run dry
+            raise InvalidInput(f"Erasure.{name} takes a tuple, got {getattr(value, name)!r}")
     for pair in value.conversations:
         if not (
             isinstance(pair, tuple)
@@ -203,7 +206,11 @@ def an_erasure(value: object) -> Erasure:
         ):
             raise InvalidInput(f"Erasure.conversations takes (ConversationId, version) pairs, got {pair!r}")
     for rewritten in value.events:
-        if not isinstance(rewritten, RewrittenEvent) or type(rewritten.conversation_id) is not ConversationId:
+        if not (
+            isinstance(rewritten, RewrittenEvent)
+            and type(rewritten.conversation_id) is ConversationId
+            and type(rewritten.version) is int
+        ):
             raise InvalidInput(f"Erasure.events takes RewrittenEvents, got {rewritten!r}")
     for email in value.emails:
         if not isinstance(email, OutgoingEmail):
@@ -245,7 +252,7 @@ def storable_facts(facts: Iterable[Fact]) -> None:
     """Refuse, with InvalidInput, a fact a store could not add up: only a hand-made change set holds one
     (``observe`` makes every other), and a store checks before it writes anything, so adding them up
     cannot fail half-way. Cheap: a type test per field, the instant once per command."""
-    last_at = None
+    last_at: object = _UNCHECKED
     for fact in facts:
         if type(fact) is not Fact:
             raise InvalidInput(f"ConversationChange.facts takes Facts, got {fact!r}")
@@ -261,6 +268,35 @@ def storable_facts(facts: Iterable[Fact]) -> None:
         ):
             raise InvalidInput(f"{fact!r} is not a fact a store can add up")
         if at is not last_at:  # a command's facts share their instant: checked once
-            if not (isinstance(at, datetime) and (at.tzinfo is pendulum.UTC or at.utcoffset() is not None)):
-                raise InvalidInput(f"{fact!r} is not dated by an aware instant")
+            aware_datetime(at)
             last_at = at
+
+
+_UNCHECKED: Final = object()
+"""No instant checked yet (not None, which a hand-made fact may hold)."""
+
+
+def storable_tab_changes(tabs: TabChanges) -> None:
+    """Refuse, with InvalidInput, tab changes that are not rows and counters (a hand-made change set's),
+    before a SQL store's transaction, so that the refusal is convostate's and not the database's. (The
+    memory store, where this would cost 4.5% of every action, takes back the rows it moved instead.)"""
+    removed, added, unread, assigned, unassigned = tabs
+    if not (
+        all(type(part) is tuple for part in tabs)
+        and all(_is_pair(row) and _is_row_key(row[0]) and _is_place(row[1]) for row in (*removed, *added))
+        and all(_is_pair(each) and _is_row_key(each[0]) and type(each[1]) is int for each in unread)
+        and all(type(user) is str for user in (*assigned, *unassigned))
+    ):
+        raise InvalidInput(f"ConversationChange.tabs takes the TabChanges tab_changes() gives, got {tabs!r}")
+
+
+def _is_pair(value: object) -> bool:
+    return type(value) is tuple and len(value) == 2
+
+
+def _is_row_key(key: object) -> bool:
+    return type(key) is tuple and len(key) == 3 and all(type(part) is str for part in key)
+
+
+def _is_place(place: object) -> bool:
+    return _is_pair(place) and type(place[0]) is int and type(place[1]) is str  # type: ignore[index]

@@ -54,7 +54,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from typing import Any, Final, TypeVar, cast
 
@@ -554,6 +554,10 @@ REFUSALS: Final = (
     "fact-beyond-64-bits",
     "fact-of-no-known-kind",
     "fact-at-a-naive-instant",
+    "fact-at-no-instant",
+    "event-beyond-the-year-8999",
+    "timer-due-beyond-the-year-8999",
+    "tab-row-that-is-not-a-row",
 )
 """The kinds of change set a store must refuse whole: see :func:`refused_change_set`. The last ones hold
 what only a change set made by hand can (the facade never makes one): each is refused as bad input before
@@ -587,10 +591,22 @@ _REFUSAL_ERRORS: Final[dict[str, type[Exception]]] = {
     "fact-beyond-64-bits": InvalidInput,
     "fact-of-no-known-kind": InvalidInput,
     "fact-at-a-naive-instant": InvalidInput,
+    "fact-at-no-instant": InvalidInput,
+    "event-beyond-the-year-8999": InvalidInput,
+    "timer-due-beyond-the-year-8999": InvalidInput,
+    "tab-row-that-is-not-a-row": InvalidInput,
 }
 
 
 _NAIVE: Final = datetime(2026, 3, 2, 9, 0)  # noqa: DTZ001  # naive on purpose: the store must refuse it
+
+
+_BEYOND: Final = cast(pendulum.DateTime, datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))))
+"""An aware instant in the year 10000 in UTC: no store could read it back."""
+
+
+_TEXT_PLACE: Final = cast(Any, ("x", 5))
+"""A tab row's place with text where its number goes: it cannot be compared with the places of a list."""
 
 
 @attrs.frozen
@@ -770,6 +786,16 @@ _HAND_MADE: Final[dict[str, Callable[[ConversationChange], ConversationChange]]]
     "fact-beyond-64-bits": lambda change: _with_fact(change, value=2**63),
     "fact-of-no-known-kind": lambda change: _with_fact(change, kind="first_response"),
     "fact-at-a-naive-instant": lambda change: _with_fact(change, at=_NAIVE),
+    "fact-at-no-instant": lambda change: _with_fact(change, at=None),
+    "event-beyond-the-year-8999": lambda change: _with_event(
+        change, lambda event: attrs.evolve(event, at=_BEYOND)
+    ),
+    "timer-due-beyond-the-year-8999": lambda change: change._replace(
+        timers=(Timer(RuleId("nudge"), _BEYOND),)
+    ),
+    "tab-row-that-is-not-a-row": lambda change: change._replace(  # a place of text where a number goes
+        tabs=change.tabs._replace(added=(*change.tabs.added, (("support", "all_open", ""), _TEXT_PLACE)))
+    ),
 }
 
 
@@ -3314,6 +3340,11 @@ class ErasureConformance(_Races):
             Erasure(erased, both, (*rewritten[:-1], RewrittenEvent(support, last.version, spoiled)))
             for spoiled in (naive, _message_of_no_text(last.event))
         ]
+        as_float = RewrittenEvent(support, cast(int, float(last.version)), last.event)
+        unstorable.append(Erasure(erased, both, (*rewritten[:-1], as_float)))  # indexes nothing, once erased
+        unstorable.append(  # events given once, as an iterator: read by the check, nothing left to rewrite
+            Erasure(erased, both, cast(Any, iter(rewritten)))
+        )
 
         for refused, error in (
             (stale, ConcurrencyConflict),

@@ -30,6 +30,7 @@ from convostate._core.ids import InboxId
 from convostate._core.model import Conversation, User
 from convostate._core.rules.engine import Timer
 from convostate._core.tab_changes import NO_TAB_CHANGES, RowKey, RowPlace
+from convostate._core.validate import aware_datetime
 from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, ExternalDelivery
 from convostate._ports.roles import already_delivered, delivered_twice
 
@@ -652,7 +653,7 @@ def _payload(event: Event, conversation_id: str) -> str:
 
 def _due_at(timer: Timer, conversation_id: str) -> int:
     try:
-        return micros(timer.due_at)
+        return micros(aware_datetime(timer.due_at))
     except (AttributeError, TypeError) as error:
         raise InvalidInput(
             f"{timer!r} of conversation {conversation_id} is not a Timer due at an aware instant"

@@ -30,6 +30,7 @@ from convostate._core.errors import ConvostateError, InvalidInput, StorageError
 from convostate._core.events import Event
 from convostate._core.ids import ContactId, ConversationId, InboxId, RuleId, UserId
 from convostate._core.model import AccountSettings, Contact, Conversation, Inbox, User
+from convostate._core.tab_changes import NO_TAB_CHANGES
 from convostate._core.tabs import Tab
 from convostate._core.validate import non_empty_text
 from convostate._ports import arguments as check
@@ -573,6 +574,8 @@ class SqlStore:
     def commit(self, changes: ChangeSet) -> None:
         check.a_change_set(changes)
         for change in changes.conversations:
+            if change.tabs is not NO_TAB_CHANGES:
+                check.storable_tab_changes(change.tabs)
             if change.facts:
                 check.storable_facts(change.facts)
         with self._writing() as connection:
