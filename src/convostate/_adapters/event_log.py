@@ -46,7 +46,7 @@ from convostate._core.ids import ContactId, ConversationId, InboxId, MessageId, 
 from convostate._core.instants import utc_instant
 from convostate._core.model import Availability, Direction, Message
 from convostate._core.timing import epoch_microseconds
-from convostate._core.validate import EARLIEST_YEAR, LATEST_YEAR
+from convostate._core.validate import aware_datetime
 from convostate._ports.changes import RewrittenEvent
 
 _GROWABLE_AFTER: Final = 2_048
@@ -66,19 +66,11 @@ _ACTORS: Final[tuple[Callable[[str], Actor], ...]] = (
 )
 
 
-_LATEST_MICROSECONDS: Final = epoch_microseconds(pendulum.datetime(LATEST_YEAR, 1, 1, tz="UTC"))
-
-
 def _micros(instant: pendulum.DateTime) -> int:
-    """An instant as epoch microseconds, or InvalidInput outside the years every store accepts (1970 to
-    8999): a hand-made event's instant of another era would be kept, and then no read could decode it."""
-    microseconds = epoch_microseconds(instant)
-    if not 0 <= microseconds < _LATEST_MICROSECONDS:
-        raise InvalidInput(
-            f"instant {instant.isoformat()} is outside the years {EARLIEST_YEAR} to {LATEST_YEAR - 1} that "
-            "convostate accepts"
-        )
-    return microseconds
+    """An instant as epoch microseconds, or InvalidInput for one every store refuses (naive, or outside
+    the years 1970 to 8999): a hand-made event's instant of another era would be kept, and then no read
+    could decode it."""
+    return epoch_microseconds(aware_datetime(instant))
 
 
 def _instant(microseconds: int | None) -> pendulum.DateTime | None:

@@ -30,7 +30,7 @@ from convostate._core.rules.engine import Timer
 from convostate._core.tab_changes import NO_TAB_CHANGES
 from convostate._core.tabs import Tab
 from convostate._core.timing import epoch_microseconds
-from convostate._core.validate import aware_datetime, non_empty_text
+from convostate._core.validate import non_empty_text
 from convostate._ports import arguments as check
 from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, ExternalDelivery
 from convostate._ports.records import (
@@ -56,13 +56,8 @@ def _due_entries(conversation_id: ConversationId, timers: Sequence[Timer]) -> tu
     change set's), before anything is written."""
     entries = []
     for timer in timers:
-        try:
-            due = DueTimer(aware_datetime(timer.due_at), conversation_id, timer.rule_id)
-            entries.append((epoch_microseconds(due.due_at), conversation_id.value, due.rule_id.value, due))
-        except (AttributeError, TypeError) as error:
-            raise InvalidInput(
-                f"{timer!r} of conversation {conversation_id} is not a Timer due at an aware instant"
-            ) from error
+        due = DueTimer(check.timer_due_at(timer, conversation_id), conversation_id, timer.rule_id)
+        entries.append((epoch_microseconds(due.due_at), conversation_id.value, due.rule_id.value, due))
     return tuple(entries)
 
 

@@ -19,6 +19,7 @@ from convostate._core.analytics.facts import Count, Fact, Metric, Scope
 from convostate._core.errors import InvalidInput
 from convostate._core.ids import ConversationId, InboxId, UserId
 from convostate._core.model import Contact, Conversation
+from convostate._core.rules.engine import Timer
 from convostate._core.tab_changes import TabChanges
 from convostate._core.tabs import Tab
 from convostate._core.validate import at_least_one, aware_datetime, check_type
@@ -300,3 +301,14 @@ def _is_row_key(key: object) -> bool:
 
 def _is_place(place: object) -> bool:
     return _is_pair(place) and type(place[0]) is int and type(place[1]) is str  # type: ignore[index]
+
+
+def timer_due_at(timer: Timer, conversation_id: object) -> pendulum.DateTime:
+    """A timer's due instant in UTC, or InvalidInput for a timer that is not one or is due at an instant
+    every store refuses (a hand-made change set's), before a store writes it."""
+    try:
+        return aware_datetime(timer.due_at)
+    except (AttributeError, TypeError) as error:
+        raise InvalidInput(
+            f"{timer!r} of conversation {conversation_id} is not a Timer due at an aware instant"
+        ) from error

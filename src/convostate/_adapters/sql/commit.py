@@ -28,9 +28,8 @@ from convostate._core.errors import ConcurrencyConflict, InvalidInput, UnknownIn
 from convostate._core.events import Event
 from convostate._core.ids import InboxId
 from convostate._core.model import Conversation, User
-from convostate._core.rules.engine import Timer
 from convostate._core.tab_changes import NO_TAB_CHANGES, RowKey, RowPlace
-from convostate._core.validate import aware_datetime
+from convostate._ports import arguments as check
 from convostate._ports.changes import ChangeSet, ConversationChange, Erasure, ExternalDelivery
 from convostate._ports.roles import already_delivered, delivered_twice
 
@@ -589,7 +588,7 @@ class _Rows:
                 "account": account,
                 "conversation_id": conversation_id,
                 "rule_id": timer.rule_id.value,
-                "due_at": _due_at(timer, conversation_id),
+                "due_at": micros(check.timer_due_at(timer, conversation_id)),
                 "claimed_until": None,
             }
             for timer in change.timers
@@ -648,15 +647,6 @@ def _payload(event: Event, conversation_id: str) -> str:
     except (TypeError, ValueError) as error:
         raise InvalidInput(
             f"an event of conversation {conversation_id} cannot be stored ({error}): {event!r}"
-        ) from error
-
-
-def _due_at(timer: Timer, conversation_id: str) -> int:
-    try:
-        return micros(aware_datetime(timer.due_at))
-    except (AttributeError, TypeError) as error:
-        raise InvalidInput(
-            f"{timer!r} of conversation {conversation_id} is not a Timer due at an aware instant"
         ) from error
 
 
