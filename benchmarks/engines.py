@@ -1,4 +1,4 @@
-"""The five engines that run the same stream, from everything convostate does to the least anyone could do.
+"""The engines that run the same stream, from everything convostate does to the least anyone could do.
 
 Each engine translates the stream's integer steps into its own vocabulary once, before timing (ids, actors
 and instants are what a host already holds when a request arrives), then ``run`` feeds it every step in
@@ -9,6 +9,8 @@ the timed loop, and reads the same steps; what each one does with a step is list
   evolves, appends with optimistic concurrency, keeps the event log and updates the tab index.
 - ``decide/evolve``: the pure core alone: builds the command and a ``DecisionContext``, calls ``decide``
   and folds the events with ``evolve``, keeping states in a dict keyed by conversation id.
+- ``FastCore``: the fused write path (:class:`convostate.FastCore`): the same rules, run in place, its
+  methods called with the ids and aware instants the core's commands take.
 - ``transitions``: one shared ``Machine(model=None, auto_transitions=False)``; ``add_model`` per
   conversation; status, close time and assignees only.
 - ``python-statemachine``: a ``StateMachine`` subclass, one instance per conversation (its documented way);
@@ -49,6 +51,7 @@ from convostate import (
     ContactId,
     Conversation,
     ConversationId,
+    FastCore,
     Helpdesk,
     Inbox,
     InboxId,
@@ -585,10 +588,85 @@ class DictFloorEngine(_PeerEngine):
         return [frozenset(self.assigned.get(n, ())) for n in range(self.stream.directory.conversations)]
 
 
+class FastCoreEngine(Engine):
+    """``convostate.FastCore``: the fused write path, the same rules as the pure core run in place."""
+
+    name = "convostate FastCore"
+    models = ALL_COMMANDS + ": FastCore's methods with ids and aware instants, states and events kept"
+
+    def reset(self) -> None:
+        directory = self.stream.directory
+        self.users = [UserId(f"user-{n}") for n in range(directory.users)]
+        self.inboxes = [
+            Inbox.multi_user(
+                InboxId(f"inbox-{n}"), f"Inbox {n}", frozenset(self.users[user] for user in members)
+            )
+            for n, members in enumerate(directory.members)
+        ]
+        self.conversation_ids = [ConversationId(f"conversation-{n}") for n in range(directory.conversations)]
+        settings = AccountSettings(timezone="UTC", reopen_window=CalendarDuration(weeks=1))
+        self.fast = FastCore(self.inboxes, settings=settings)
+
+    def translate(self, steps: Sequence[Step]) -> Sequence[Any]:
+        inbox_of = self.stream.directory.inbox_of
+        return [
+            (
+                step.op,
+                self.conversation_ids[step.conversation],
+                self.inboxes[inbox_of[step.conversation]].id,
+                ContactId(f"contact-{step.conversation}"),
+                None if step.actor == NOBODY else self.users[step.actor],
+                None if step.target == NOBODY else self.users[step.target],
+                at,
+            )
+            for step, at in zip(steps, instants(steps), strict=True)
+        ]
+
+    def run(self, steps: Sequence[Any]) -> None:
+        fast = self.fast
+        receive, reply, close = fast.receive, fast.reply, fast.close
+        assign, unassign, star, unstar = fast.assign, fast.unassign, fast.star, fast.unstar
+        mark_read, mark_unread = fast.mark_read, fast.mark_unread
+        for op, cid, inbox, contact, user, target, at in steps:
+            if op == INBOUND:
+                receive(cid, inbox, contact, BODY, at=at)
+            elif op == REPLY:
+                reply(cid, REPLY_BODY, by=user, at=at)
+            elif op == ASSIGN:
+                assign(cid, target, by=user, at=at)
+            elif op == UNASSIGN:
+                unassign(cid, target, by=user, at=at)
+            elif op == CLOSE:
+                close(cid, by=user, at=at)
+            elif op == READ:
+                mark_read(cid, by=user, at=at)
+            elif op == UNREAD:
+                mark_unread(cid, by=user, at=at)
+            elif op == STAR:
+                star(cid, by=user, at=at)
+            else:
+                unstar(cid, by=user, at=at)
+
+    def _states(self) -> list[Conversation | None]:
+        fast = self.fast
+        return [fast.conversation(cid) if cid in fast else None for cid in self.conversation_ids]
+
+    def statuses(self) -> list[str]:
+        return [_status(state) for state in self._states()]
+
+    def assignees(self) -> list[frozenset[int]]:
+        index = {user: n for n, user in enumerate(self.users)}
+        return [
+            frozenset() if state is None else frozenset(index[u] for u in state.assignees)
+            for state in self._states()
+        ]
+
+
 ENGINES: Final[dict[str, type[Engine]]] = {
     "facade": FacadeEngine,
     "batch": BatchEngine,
     "decider": DeciderEngine,
+    "fast": FastCoreEngine,
     "transitions": TransitionsEngine,
     "statemachine": StatemachineEngine,
     "dict": DictFloorEngine,

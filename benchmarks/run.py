@@ -274,6 +274,9 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
         (engines.FacadeEngine.name, 1.0),
         (engines.BatchEngine.name, 3.0),
         (engines.DeciderEngine.name, 3.0),
+        # The fused write path is the batch entry point for simulations, and the pure core's rules fused:
+        # both 3x targets apply to it.
+        (engines.FastCoreEngine.name, 3.0),
     )
     for engine, wanted in wanted_ratios:
         row = by_engine.get(engine)

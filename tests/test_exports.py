@@ -43,6 +43,7 @@ EXPECTED: dict[str, frozenset[str]] = {
             "Event",
             "ExportDisabled",
             "ExportResult",
+            "FastCore",
             "Helpdesk",
             "HistoryEntry",
             "IdGenerator",

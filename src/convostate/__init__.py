@@ -73,6 +73,7 @@ from convostate._core.rules.engine import RuleLoop as RuleLoop
 from convostate._core.rules.engine import Verdict as Verdict
 from convostate._core.tabs import Tab as Tab
 from convostate._core.timing import CalendarDuration as CalendarDuration
+from convostate._fast_core import FastCore as FastCore
 from convostate._helpdesk import Helpdesk as Helpdesk
 from convostate._ports.records import DueTimer as DueTimer
 from convostate._ports.records import EmailStatus as EmailStatus
@@ -121,6 +122,7 @@ __all__ = [
     "Event",
     "ExportDisabled",
     "ExportResult",
+    "FastCore",
     "Helpdesk",
     "HistoryEntry",
     "IdGenerator",
