@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pendulum
@@ -28,6 +28,8 @@ from convostate import (
     InboxId,
     InvalidInput,
     MessageId,
+    MessageReceived,
+    MessageSent,
     NotAMember,
     ReadModel,
     Reopened,
@@ -40,6 +42,8 @@ from convostate import (
 from convostate._core.rules.defaults import UNASSIGN_AFTER_WINDOW
 from convostate.core import (
     Assign,
+    BusinessDuration,
+    BusinessHours,
     Close,
     DecisionContext,
     MarkRead,
@@ -400,3 +404,97 @@ def test_an_assignment_event_names_who_assigned_whom() -> None:
     event = fast.events(CID)[-1]
     assert isinstance(event, Assigned)
     assert (event.actor.id, event.user_id) == (ANA, BO)
+
+
+# ------------------------------------------------------------------------- what a review found, kept fixed
+
+
+@pytest.mark.parametrize(
+    "act",
+    [
+        lambda f: f.reply(ConversationId("nope"), "  ", by=ANA, at=START),
+        lambda f: f.reply(ConversationId("nope"), "hi", by=ANA, at=START, message_id="m"),
+        lambda f: f.assign(ConversationId("nope"), "bo", by=ANA, at=START),
+        lambda f: f.unassign(ConversationId("nope"), "bo", by=ANA, at=START),
+    ],
+)
+def test_a_badly_made_command_is_invalid_input_even_on_an_unknown_conversation(
+    act: Callable[[FastCore], Any],
+) -> None:
+    """The core refuses the command before it looks for the conversation."""
+    with pytest.raises(InvalidInput):
+        act(started())
+
+
+class Text(str):
+    """What a host may pass for text: the core accepts any ``str``."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return "not what was written"
+
+
+def test_text_of_a_str_subclass_is_kept_as_the_text_it_is() -> None:
+    fast = FastCore(INBOXES)
+    bo = UserId(Text("bo"))
+    fast.receive(CID, SUPPORT.id, CONTACT, Text("Hello"), at=START, message_id=MessageId(Text("m-1")))
+    fast.assign(CID, bo, by=bo, at=START)
+    fast.star(CID, by=UserId(Text("ana")), at=START)
+    fast.reply(CID, Text("On its way"), by=bo, at=START)
+    events = fast.events(CID)
+    assert [type(event).__name__ for event in events] == [
+        "ConversationStarted",
+        "MessageReceived",
+        "Assigned",
+        "Starred",
+        "MessageSent",
+        "MarkedRead",
+    ]
+    received, sent = events[1], events[4]
+    assert isinstance(received, MessageReceived)
+    assert isinstance(sent, MessageSent)
+    assert (received.message.body, received.message.id, sent.message.body) == (
+        "Hello",
+        MessageId("m-1"),
+        "On its way",
+    )
+    assert type(received.message.body) is str
+    assert fast.conversation(CID).assignees == {BO}
+    assert replay(events) == fast.conversation(CID)
+
+
+def test_closing_is_not_refused_when_the_window_has_no_end_and_the_next_message_is() -> None:
+    """An inbox staffed on one past date only: the business-time window after a close never ends. The core
+    closes, then refuses the contact's next message (its rule cannot be honoured); so does FastCore, with
+    nothing changed."""
+    events_desk = BusinessHours("UTC", {}, special={date(2026, 3, 1): "09:00-17:00"})
+    inbox = Inbox.multi_user(InboxId("events"), "Events", frozenset({ANA}), business_hours=events_desk)
+    settings = AccountSettings(
+        reopen_window=BusinessDuration(hours=8), business_hours=BusinessHours("UTC", {"mon": "09:00-17:00"})
+    )
+    fast = FastCore([inbox], settings=settings)
+    fast.receive(CID, inbox.id, CONTACT, "Hi", at=START)
+    assert fast.close(CID, by=ANA, at=START.add(minutes=1)) == 1
+    closed = (fast.conversation(CID), fast.events(CID))
+
+    context = DecisionContext(START.add(minutes=2), settings, inbox=inbox)
+    message = ReceiveMessage(CID, inbox.id, CONTACT, MessageId("m-3"), "Again")
+    with pytest.raises(InvalidInput) as refused_by_the_core:
+        handle(closed[0], message, context, DEFAULT_RULES)
+    with pytest.raises(InvalidInput) as refused:
+        fast.receive(CID, inbox.id, CONTACT, "Again", at=START.add(minutes=2))
+    assert str(refused.value) == str(refused_by_the_core.value)
+    assert (fast.conversation(CID), fast.events(CID)) == closed
+
+
+def test_a_conversation_id_too_long_to_number_its_messages_needs_message_ids() -> None:
+    fast = FastCore(INBOXES)
+    long_id = ConversationId("x" * 999)  # "/1" would make 1,001 characters
+    with pytest.raises(InvalidInput, match="pass message_id="):
+        fast.receive(long_id, SUPPORT.id, CONTACT, "Hi", at=START)
+    assert long_id not in fast
+    fast.receive(long_id, SUPPORT.id, CONTACT, "Hi", at=START, message_id=MessageId("m-1"))
+    with pytest.raises(InvalidInput, match="pass message_id="):
+        fast.reply(long_id, "Hello", by=ANA, at=START)
+    assert len(fast.events(long_id)) == 2

@@ -58,6 +58,7 @@ from convostate._core.validate import (
     EARLIEST_YEAR,
     LATEST_YEAR,
     MAX_BODY_CHARACTERS,
+    MAX_TEXT_CHARACTERS,
     aware_datetime,
     check_type,
     is_plain_text,
@@ -147,7 +148,7 @@ class _Record:
         self.contact_id = contact_id
         self.is_open = True
         self.closed_at: int | None = None
-        self.window_end = 0
+        self.window_end: int | None = None
         self.assignees = self.starred_by = self.read_overrides = _NOBODY
         self.unread = False
         self.started_at = self.last_activity_at = self.updated_at = self.opened_at = at
@@ -206,10 +207,7 @@ class FastCore:
         """The contact wrote: start the conversation, or add to it and let the default rules reopen it
         (unassigned at or after the reopen window's end). Returns the number of events (2 for a start)."""
         now = _microseconds(at)
-        if not is_plain_text(body, MAX_BODY_CHARACTERS):
-            non_empty_text("body", body, MAX_BODY_CHARACTERS)
-        if message_id is not None:
-            _check_message_id(message_id)
+        body, given = _message(body, message_id)
         if type(contact_id) is not ContactId:
             check_type("contact_id", contact_id, ContactId, "ContactId('c-1')")
         key = _inbox_key(inbox_id)
@@ -220,9 +218,10 @@ class FastCore:
                 if inbox is None:
                     raise InvalidInput(f"inbox {inbox_id} is not one of this FastCore's inboxes")
                 record = _Record(conversation_id, inbox, contact_id, now)
-                self._conversations[conversation_id.value] = record
+                _check_numbered(record, given)
                 _append(record, (_STARTED, now, None, None, None))
-                self._received(record, now, now, body, message_id)
+                self._received(record, now, now, body, given)
+                self._conversations[conversation_id.value] = record  # once whole
                 return 2
             if (record.contact_id is not contact_id and record.contact_id != contact_id) or (
                 record.inbox.id is not inbox_id and record.inbox.id != inbox_id
@@ -231,10 +230,16 @@ class FastCore:
                     f"conversation {record.id} is between {record.contact_id} and {record.inbox.id}, "
                     f"not {contact_id} and {inbox_id}"
                 )
+            _check_numbered(record, given)
+            # The default rules measure the window of a closed conversation; when its end cannot be worked
+            # out, the core refuses the message, before anything changes.
+            window_end = record.window_end
+            if not record.is_open and window_end is None:
+                window_end = self._window_end(record)
             before = record.version  # one more with each event
-            self._received(record, max(now, record.updated_at), now, body, message_id)
-            if not record.is_open:
-                self._reopen(record, now)
+            self._received(record, max(now, record.updated_at), now, body, given)
+            if window_end is not None and not record.is_open:
+                self._reopen(record, now, window_end)
             return record.version - before
 
     def reply(
@@ -247,17 +252,14 @@ class FastCore:
         message_id: MessageId | None = None,
     ) -> int:
         """A user replied: sent whatever the status (it does not reopen), and the replier has read it."""
+        body, given = _message(body, message_id)  # the command's own checks come before the conversation's
         record, user, now = self._begin(conversation_id, by, at)
-        if not is_plain_text(body, MAX_BODY_CHARACTERS):
-            non_empty_text("body", body, MAX_BODY_CHARACTERS)
-        if message_id is not None:
-            _check_message_id(message_id)
         with self._lock:
+            _check_numbered(record, given)
             stamped = now if now >= record.updated_at else record.updated_at
             clock_read = None if stamped == now else now
+            _append(record, (_SENT, stamped, clock_read, user, (given, record.messages + 1, body)))
             record.messages += 1
-            given = None if message_id is None else message_id.value
-            _append(record, (_SENT, stamped, clock_read, user, (given, record.messages, body)))
             record.unanswered_outbound = (
                 *(sent for sent in record.unanswered_outbound if stamped - sent[0] <= _ANSWER_WINDOW_US),
                 (stamped, user),
@@ -283,13 +285,15 @@ class FastCore:
             if not record.is_open:
                 return 0
             stamped = now if now >= record.updated_at else record.updated_at
-            # The reopen window's end, once: every message until the next close is measured against it.
-            closed_at = utc_instant(stamped)
-            window_end = epoch_microseconds(
-                self._settings.end_of(self._settings.reopen_window, closed_at, inbox=record.inbox)
-            )
             _append(record, (_CLOSED, stamped, None if stamped == now else now, user, record.assignees))
-            record.is_open, record.closed_at, record.window_end = False, stamped, window_end
+            record.is_open, record.closed_at = False, stamped
+            # The reopen window's end, once: every message until the next close is measured against it.
+            # A calendar with no working time ahead has none; the core then refuses the next message, and
+            # so does receive(), which tries again then. Closing is never refused for it.
+            try:
+                record.window_end = self._window_end(record)
+            except InvalidInput:
+                record.window_end = None
             record.closes += 1
             record.replied_this_round = False
             record.awaiting_first_reply_since = record.awaiting_reply_since = None
@@ -340,12 +344,10 @@ class FastCore:
 
     # ----------------------------------------------------------------------------------------- the rules
 
-    def _received(
-        self, record: _Record, at: int, clock: int, body: str, message_id: MessageId | None
-    ) -> None:
+    def _received(self, record: _Record, at: int, clock: int, body: str, given: str | None) -> None:
+        clock_read = None if at == clock else clock
+        _append(record, (_RECEIVED, at, clock_read, None, (given, record.messages + 1, body)))
         record.messages += 1
-        given = None if message_id is None else message_id.value
-        _append(record, (_RECEIVED, at, None if at == clock else clock, None, (given, record.messages, body)))
         record.unread = True
         record.read_overrides = _NOBODY
         record.last_inbound_at = record.last_activity_at = record.updated_at = at
@@ -356,12 +358,12 @@ class FastCore:
         record.unanswered_outbound = ()
         record.version += 1
 
-    def _reopen(self, record: _Record, clock: int) -> None:
+    def _reopen(self, record: _Record, clock: int, window_end: int) -> None:
         """DEFAULT_RULES on a message to a closed conversation: everyone unassigned when the clock reads at
         or after the window's end, then reopened (nobody is away, so nobody else is unassigned)."""
         at = record.updated_at
         clock_read = None if clock >= at else clock
-        if clock >= record.window_end and record.assignees:
+        if clock >= window_end and record.assignees:
             for user in sorted(record.assignees):
                 _append(record, (_UNASSIGNED, at, clock_read, _BY_UNASSIGN_RULE, user))
                 record.version += 1
@@ -373,8 +375,8 @@ class FastCore:
     def _assignment(
         self, conversation_id: ConversationId, user_id: UserId, by: UserId, at: datetime, *, assign: bool
     ) -> int:
+        user = self._user(user_id, "user_id")  # the command's own checks come before the conversation's
         record, actor, now = self._begin(conversation_id, by, at)
-        user = self._user(user_id, "user_id")
         with self._lock:
             inbox = record.inbox
             if inbox.is_single_user:
@@ -389,8 +391,8 @@ class FastCore:
                 )
             if (user in record.assignees) is assign:
                 return 0
-            record.assignees = _toggled(record.assignees, user, assign)
             _happened(record, _ASSIGNED if assign else _UNASSIGNED, now, actor, user)
+            record.assignees = _toggled(record.assignees, user, assign)
             return 1
 
     def _read_state(self, conversation_id: ConversationId, by: UserId, at: datetime, *, unread: bool) -> int:
@@ -422,11 +424,20 @@ class FastCore:
         with self._lock:
             if (user in record.starred_by) is star:
                 return 0
-            record.starred_by = _toggled(record.starred_by, user, star)
             _happened(record, _STARRED if star else _UNSTARRED, now, user, user)
+            record.starred_by = _toggled(record.starred_by, user, star)
             return 1
 
     # ------------------------------------------------------------------------------------------- helpers
+
+    def _window_end(self, record: _Record) -> int:
+        """When the reopen window of the conversation's last close ends (InvalidInput when its calendar has
+        no working time ahead, as the core's rule says)."""
+        assert record.closed_at is not None
+        closed_at = utc_instant(record.closed_at)
+        return epoch_microseconds(
+            self._settings.end_of(self._settings.reopen_window, closed_at, inbox=record.inbox)
+        )
 
     def _begin(self, conversation_id: ConversationId, by: UserId, at: datetime) -> tuple[_Record, str, int]:
         """What every command of a user checks first, in one call: the conversation, the user's text and the
@@ -435,11 +446,10 @@ class FastCore:
             now = epoch_microseconds(at)  # aware_datetime's commonest case, inline
         else:
             now = epoch_microseconds(aware_datetime(at))
-        if type(by) is not UserId:
-            check_type("by", by, UserId, "UserId('ana')")
-        user = by.value
-        if user not in self._users:
-            self._users.setdefault(user, by)
+        if type(by) is UserId and type(by.value) is str and by.value in self._users:
+            user = by.value
+        else:
+            user = self._user(by)
         if type(conversation_id) is ConversationId:
             record = self._conversations.get(conversation_id.value)
             if record is not None:
@@ -459,7 +469,7 @@ class FastCore:
         """The user's text, the key of every set of users here; the id is kept to give it back."""
         if type(user_id) is not UserId:
             check_type(name, user_id, UserId, "UserId('ana')")
-        text = user_id.value
+        text = _exact(user_id.value)
         if text not in self._users:
             self._users.setdefault(text, user_id)
         return text
@@ -557,8 +567,31 @@ def _inbox_key(inbox_id: InboxId) -> str:
     return inbox_id.value
 
 
-def _check_message_id(message_id: MessageId | None) -> None:
+def _exact(text: str) -> str:
+    """``text`` as a plain ``str``: the core accepts any ``str`` (a subclass, numpy's ``str_``), and
+    ``marshal`` keeps only the plain type (it refuses a subclass, and writes numpy's as bytes)."""
+    return text if type(text) is str else str.__str__(text)
+
+
+def _message(body: str, message_id: MessageId | None) -> tuple[str, str | None]:
+    """The body and the message id's text, checked as the core's commands check them, as plain ``str``."""
+    if not is_plain_text(body, MAX_BODY_CHARACTERS):
+        non_empty_text("body", body, MAX_BODY_CHARACTERS)
+        body = _exact(body)
+    if message_id is None:
+        return body, None
+    check_type("message_id", message_id, MessageId, "MessageId('m-1')")
+    return body, _exact(message_id.value)
+
+
+def _check_numbered(record: _Record, given: str | None) -> None:
     """A message without an id is given ``<conversation id>/<its number in the conversation>``, made when
-    its event is read."""
-    if message_id is not None:
-        check_type("message_id", message_id, MessageId, "MessageId('m-1')")
+    its event is read; refused now when that would be longer than an id may be."""
+    if given is None and len(record.id.value) > MAX_TEXT_CHARACTERS - 21:  # "/" and up to 20 digits
+        numbered = f"{record.id.value}/{record.messages + 1}"
+        if len(numbered) > MAX_TEXT_CHARACTERS:
+            raise InvalidInput(
+                f"the conversation's id is {len(record.id.value)} characters long, which leaves no room for "
+                f"a numbered message id ({len(numbered)} characters, of at most {MAX_TEXT_CHARACTERS}); pass "
+                "message_id="
+            )
