@@ -18,13 +18,14 @@ import io
 import marshal
 import threading
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, cast
 
 import pendulum
 
 from convostate._core.actors import Actor
-from convostate._core.errors import InvalidInput, NotAMember, SingleUserInbox, UnknownConversation
+from convostate._core.decider import ANSWER_WINDOW, not_a_member, refuse_single_user, shared_small_set
+from convostate._core.errors import InvalidInput, UnknownConversation
 from convostate._core.events import (
     Assigned,
     Closed,
@@ -55,8 +56,6 @@ from convostate._core.model import (
 from convostate._core.rules.defaults import REOPEN_ON_INBOUND, UNASSIGN_AFTER_WINDOW
 from convostate._core.timing import epoch_microseconds
 from convostate._core.validate import (
-    EARLIEST_YEAR,
-    LATEST_YEAR,
     MAX_BODY_CHARACTERS,
     MAX_TEXT_CHARACTERS,
     aware_datetime,
@@ -65,10 +64,9 @@ from convostate._core.validate import (
     non_empty_text,
 )
 
-_UTC: Final = pendulum.UTC
 _dumps: Final = marshal.dumps
 _load: Final = marshal.load
-_ANSWER_WINDOW_US: Final = 24 * 3_600 * 1_000_000  # decider.ANSWER_WINDOW
+_ANSWER_WINDOW_US: Final = ANSWER_WINDOW // timedelta(microseconds=1)
 
 # Each event is kept as one marshal record of (kind, at, clock_read, actor, detail), appended to its
 # conversation's bytes: about 40 bytes, where the tuple and its integers take three to four times that.
@@ -83,29 +81,27 @@ _RULE_ACTORS: Final = (UNASSIGN_AFTER_WINDOW, REOPEN_ON_INBOUND)
 _Detail = str | int | frozenset[str] | tuple[str | None, int, str] | None
 _StoredEvent = tuple[int, int, int | None, str | int | None, _Detail]
 
-_NOBODY: Final[frozenset[str]] = frozenset()
-_SMALL_SETS: dict[frozenset[str], frozenset[str]] = {}
-"""Sets of at most one user, one shared value each: a conversation holds three sets of users, nearly always
-of at most one, and an empty set alone takes 216 bytes."""
-
-
-def _shared(users: frozenset[str]) -> frozenset[str]:
-    return _SMALL_SETS.setdefault(users, users) if len(users) < 2 else users
+_NOBODY: Final[frozenset[str]] = shared_small_set(frozenset())
 
 
 def _toggled(users: frozenset[str], user: str, add: bool) -> frozenset[str]:
-    return _shared(users | {user} if add else users - {user})
+    return shared_small_set(users | {user} if add else users - {user})
 
 
 def _append(record: _Record, event: _StoredEvent) -> None:
     record.log += _dumps(event)
 
 
+def _stamped(record: _Record, now: int) -> tuple[int, int | None]:
+    """When a command's events happen, and what the clock read if that was earlier: ``now``, or the last
+    event's instant when the clock reads earlier (as ``decide`` stamps them)."""
+    return (now, None) if now >= record.updated_at else (record.updated_at, now)
+
+
 def _happened(record: _Record, kind: int, now: int, actor: str, detail: str) -> None:
-    """One event of a user's command: at ``now``, or at the last event's instant when the clock reads
-    earlier, saying what it read (as ``decide`` stamps it)."""
-    stamped = now if now >= record.updated_at else record.updated_at
-    _append(record, (kind, stamped, None if stamped == now else now, actor, detail))
+    """The one event of a user's command."""
+    stamped, clock_read = _stamped(record, now)
+    _append(record, (kind, stamped, clock_read, actor, detail))
     record.updated_at = stamped
     record.version += 1
 
@@ -206,7 +202,7 @@ class FastCore:
     ) -> int:
         """The contact wrote: start the conversation, or add to it and let the default rules reopen it
         (unassigned at or after the reopen window's end). Returns the number of events (2 for a start)."""
-        now = _microseconds(at)
+        now = epoch_microseconds(aware_datetime(at))
         body, given = _message(body, message_id)
         if type(contact_id) is not ContactId:
             check_type("contact_id", contact_id, ContactId, "ContactId('c-1')")
@@ -220,7 +216,7 @@ class FastCore:
                 record = _Record(conversation_id, inbox, contact_id, now)
                 _check_numbered(record, given)
                 _append(record, (_STARTED, now, None, None, None))
-                self._received(record, now, now, body, given)
+                self._received(record, now, None, body, given)
                 self._conversations[conversation_id.value] = record  # once whole
                 return 2
             if (record.contact_id is not contact_id and record.contact_id != contact_id) or (
@@ -233,13 +229,14 @@ class FastCore:
             _check_numbered(record, given)
             # The default rules measure the window of a closed conversation; when its end cannot be worked
             # out, the core refuses the message, before anything changes.
-            window_end = record.window_end
-            if not record.is_open and window_end is None:
-                window_end = self._window_end(record)
+            window_end = None
+            if not record.is_open:
+                window_end = record.window_end if record.window_end is not None else self._window_end(record)
             before = record.version  # one more with each event
-            self._received(record, max(now, record.updated_at), now, body, given)
-            if window_end is not None and not record.is_open:
-                self._reopen(record, now, window_end)
+            stamped, clock_read = _stamped(record, now)
+            self._received(record, stamped, clock_read, body, given)
+            if window_end is not None:
+                self._reopen(record, now, clock_read, window_end)
             return record.version - before
 
     def reply(
@@ -256,8 +253,7 @@ class FastCore:
         record, user, now = self._begin(conversation_id, by, at)
         with self._lock:
             _check_numbered(record, given)
-            stamped = now if now >= record.updated_at else record.updated_at
-            clock_read = None if stamped == now else now
+            stamped, clock_read = _stamped(record, now)
             _append(record, (_SENT, stamped, clock_read, user, (given, record.messages + 1, body)))
             record.messages += 1
             record.unanswered_outbound = (
@@ -284,8 +280,8 @@ class FastCore:
         with self._lock:
             if not record.is_open:
                 return 0
-            stamped = now if now >= record.updated_at else record.updated_at
-            _append(record, (_CLOSED, stamped, None if stamped == now else now, user, record.assignees))
+            stamped, clock_read = _stamped(record, now)
+            _append(record, (_CLOSED, stamped, clock_read, user, record.assignees))
             record.is_open, record.closed_at = False, stamped
             # The reopen window's end, once: every message until the next close is measured against it.
             # A calendar with no working time ahead has none; the core then refuses the next message, and
@@ -344,8 +340,9 @@ class FastCore:
 
     # ----------------------------------------------------------------------------------------- the rules
 
-    def _received(self, record: _Record, at: int, clock: int, body: str, given: str | None) -> None:
-        clock_read = None if at == clock else clock
+    def _received(
+        self, record: _Record, at: int, clock_read: int | None, body: str, given: str | None
+    ) -> None:
         _append(record, (_RECEIVED, at, clock_read, None, (given, record.messages + 1, body)))
         record.messages += 1
         record.unread = True
@@ -358,11 +355,11 @@ class FastCore:
         record.unanswered_outbound = ()
         record.version += 1
 
-    def _reopen(self, record: _Record, clock: int, window_end: int) -> None:
+    def _reopen(self, record: _Record, clock: int, clock_read: int | None, window_end: int) -> None:
         """DEFAULT_RULES on a message to a closed conversation: everyone unassigned when the clock reads at
-        or after the window's end, then reopened (nobody is away, so nobody else is unassigned)."""
+        or after the window's end, then reopened (nobody is away, so nobody else is unassigned). Their
+        events are stamped as the message's."""
         at = record.updated_at
-        clock_read = None if clock >= at else clock
         if clock >= window_end and record.assignees:
             for user in sorted(record.assignees):
                 _append(record, (_UNASSIGNED, at, clock_read, _BY_UNASSIGN_RULE, user))
@@ -378,17 +375,9 @@ class FastCore:
         user = self._user(user_id, "user_id")  # the command's own checks come before the conversation's
         record, actor, now = self._begin(conversation_id, by, at)
         with self._lock:
-            inbox = record.inbox
-            if inbox.is_single_user:
-                raise SingleUserInbox(
-                    f"inbox {inbox.id} is a single-user inbox: its owner {inbox.owner} is always the only "
-                    "participant, so nobody can be assigned or unassigned"
-                )
-            if assign and user_id not in inbox.members:
-                raise NotAMember(
-                    f"{user_id} is not a member of inbox {inbox.id}; add them to the inbox first, or "
-                    "assign one of its members"
-                )
+            refuse_single_user(record.inbox)
+            if assign and user_id not in record.inbox.members:
+                raise not_a_member(record.inbox, user_id)
             if (user in record.assignees) is assign:
                 return 0
             _happened(record, _ASSIGNED if assign else _UNASSIGNED, now, actor, user)
@@ -404,8 +393,7 @@ class FastCore:
                 already = record.unread is unread and not record.read_overrides
             if already:
                 return 0
-            stamped = now if now >= record.updated_at else record.updated_at
-            self._mark(record, user, stamped, None if stamped == now else now, unread=unread)
+            self._mark(record, user, *_stamped(record, now), unread=unread)
             return 1
 
     def _mark(self, record: _Record, user: str, at: int, clock_read: int | None, *, unread: bool) -> None:
@@ -442,10 +430,7 @@ class FastCore:
     def _begin(self, conversation_id: ConversationId, by: UserId, at: datetime) -> tuple[_Record, str, int]:
         """What every command of a user checks first, in one call: the conversation, the user's text and the
         instant. A record is never removed, so it is found without the lock."""
-        if type(at) is pendulum.DateTime and at.tzinfo is _UTC and EARLIEST_YEAR <= at.year < LATEST_YEAR:
-            now = epoch_microseconds(at)  # aware_datetime's commonest case, inline
-        else:
-            now = epoch_microseconds(aware_datetime(at))
+        now = epoch_microseconds(aware_datetime(at))
         if type(by) is UserId and type(by.value) is str and by.value in self._users:
             user = by.value
         else:
@@ -545,11 +530,6 @@ class FastCore:
         if kind == _STARRED:
             return Starred(cid, actor, at, user, clock_read=clock_read)
         return Unstarred(cid, actor, at, user, clock_read=clock_read)
-
-
-def _microseconds(at: datetime) -> int:
-    """``at`` as epoch microseconds, refused as the core refuses it (naive, or out of range)."""
-    return epoch_microseconds(aware_datetime(at))
 
 
 def _instant(microseconds: int | None) -> pendulum.DateTime | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import reduce
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 import pendulum
@@ -63,6 +63,8 @@ from convostate._core.model import (
 )
 from convostate._core.status import STATUS_MACHINE
 from convostate._core.validate import aware_datetime, frozenset_of, instance_of
+
+_Member = TypeVar("_Member")
 
 INITIAL_STATE: Final[Conversation | None] = None
 """The state before a conversation's first event: it does not exist yet."""
@@ -223,12 +225,9 @@ def _reply(state: Conversation | None, command: SendReply, context: DecisionCont
 
 def _assign(state: Conversation | None, command: Assign, context: DecisionContext) -> tuple[Event, ...]:
     state = _existing(state)
-    _refuse_single_user(context.inbox)
+    refuse_single_user(context.inbox)
     if command.user_id not in context.inbox.members:
-        raise NotAMember(
-            f"{command.user_id} is not a member of inbox {context.inbox.id}; add them to the inbox first, "
-            "or assign one of its members"
-        )
+        raise not_a_member(context.inbox, command.user_id)
     if command.user_id in state.assignees:
         return ()
     return (Assigned(state.id, command.actor, context.now, command.user_id),)
@@ -236,7 +235,7 @@ def _assign(state: Conversation | None, command: Assign, context: DecisionContex
 
 def _unassign(state: Conversation | None, command: Unassign, context: DecisionContext) -> tuple[Event, ...]:
     state = _existing(state)
-    _refuse_single_user(context.inbox)
+    refuse_single_user(context.inbox)
     if command.user_id not in state.assignees:
         return ()
     return (Unassigned(state.id, command.actor, context.now, command.user_id),)
@@ -322,13 +321,22 @@ def _existing(state: Conversation | None) -> Conversation:
     return state
 
 
-def _refuse_single_user(inbox: Inbox) -> None:
+def refuse_single_user(inbox: Inbox) -> None:
+    """Assigning or unassigning in a single-user inbox (FastCore refuses it with these words too)."""
     if inbox.is_single_user:
         raise SingleUserInbox(
             f"inbox {inbox.id} is a single-user inbox: its owner {inbox.owner} is always the only "
             "participant, "
             "so nobody can be assigned or unassigned"
         )
+
+
+def not_a_member(inbox: Inbox, user_id: UserId) -> NotAMember:
+    """The error for assigning a user who is not in the inbox (FastCore raises it too)."""
+    return NotAMember(
+        f"{user_id} is not a member of inbox {inbox.id}; add them to the inbox first, "
+        "or assign one of its members"
+    )
 
 
 _DECIDERS: dict[type[Any], Callable[[Conversation | None, Any, DecisionContext], tuple[Event, ...]]] = {
@@ -413,17 +421,18 @@ def _replacer(*names: str) -> Callable[..., Conversation]:
     return replace
 
 
-_SMALL_SETS: dict[frozenset[UserId], frozenset[UserId]] = {}
+_SMALL_SETS: dict[frozenset[Any], frozenset[Any]] = {}
 """Each set of at most one user, made once and shared. A conversation holds three sets of users (assignees,
 stars, read overrides), nearly always with at most one member, and a frozenset takes 216 bytes however small:
-sharing them saves hundreds of bytes per conversation. There are as many as there are users, plus one."""
+sharing them saves hundreds of bytes per conversation. There are as many as there are users, plus one (and
+as many again for FastCore, whose sets hold the users' text)."""
 
 
-def _users(users: frozenset[UserId]) -> frozenset[UserId]:
+def shared_small_set(users: frozenset[_Member]) -> frozenset[_Member]:
     return _SMALL_SETS.setdefault(users, users) if len(users) < 2 else users
 
 
-_NOBODY = _users(frozenset())
+_NOBODY: frozenset[UserId] = shared_small_set(frozenset())
 
 
 _with_message_in = _replacer(
@@ -503,11 +512,11 @@ def _sent(state: Conversation, event: MessageSent) -> Conversation:
 
 
 def _assigned(state: Conversation, event: Assigned) -> Conversation:
-    return _with_assignees(state, event.at, assignees=_users(state.assignees | {event.user_id}))
+    return _with_assignees(state, event.at, assignees=shared_small_set(state.assignees | {event.user_id}))
 
 
 def _unassigned(state: Conversation, event: Unassigned) -> Conversation:
-    return _with_assignees(state, event.at, assignees=_users(state.assignees - {event.user_id}))
+    return _with_assignees(state, event.at, assignees=shared_small_set(state.assignees - {event.user_id}))
 
 
 def _closed(state: Conversation, event: Closed) -> Conversation:
@@ -536,11 +545,11 @@ def _unsnoozed(state: Conversation, event: Unsnoozed) -> Conversation:
 
 
 def _starred(state: Conversation, event: Starred) -> Conversation:
-    return _with_stars(state, event.at, starred_by=_users(state.starred_by | {event.user_id}))
+    return _with_stars(state, event.at, starred_by=shared_small_set(state.starred_by | {event.user_id}))
 
 
 def _unstarred(state: Conversation, event: Unstarred) -> Conversation:
-    return _with_stars(state, event.at, starred_by=_users(state.starred_by - {event.user_id}))
+    return _with_stars(state, event.at, starred_by=shared_small_set(state.starred_by - {event.user_id}))
 
 
 def _marked(state: Conversation, event: MarkedRead | MarkedUnread) -> Conversation:
@@ -548,9 +557,9 @@ def _marked(state: Conversation, event: MarkedRead | MarkedUnread) -> Conversati
     if event.for_user is None:
         return _with_read_state(state, event.at, unread=unread, read_overrides=_NOBODY)
     if state.unread is unread:
-        overrides = _users(state.read_overrides - {event.for_user})
+        overrides = shared_small_set(state.read_overrides - {event.for_user})
     else:
-        overrides = _users(state.read_overrides | {event.for_user})
+        overrides = shared_small_set(state.read_overrides | {event.for_user})
     return _with_read_overrides(state, event.at, read_overrides=overrides)
 
 
