@@ -380,14 +380,17 @@ class DeciderEngine(Engine):
                     state = evolve(state, event)
                 states[cid] = state  # type: ignore[assignment]
 
+    def _state(self, cid: ConversationId) -> Conversation | None:
+        return self.states.get(cid)
+
     def statuses(self) -> list[str]:
-        return [_status(self.states.get(cid)) for cid in self.conversation_ids]
+        return [_status(self._state(cid)) for cid in self.conversation_ids]
 
     def assignees(self) -> list[frozenset[int]]:
         index = {user: n for n, user in enumerate(self.users)}
         result: list[frozenset[int]] = []
         for cid in self.conversation_ids:
-            state = self.states.get(cid)
+            state = self._state(cid)
             result.append(frozenset() if state is None else frozenset(index[u] for u in state.assignees))
         return result
 
@@ -588,24 +591,16 @@ class DictFloorEngine(_PeerEngine):
         return [frozenset(self.assigned.get(n, ())) for n in range(self.stream.directory.conversations)]
 
 
-class FastCoreEngine(Engine):
-    """``convostate.FastCore``: the fused write path, the same rules as the pure core run in place."""
+class FastCoreEngine(DeciderEngine):
+    """``convostate.FastCore``: the fused write path, the same rules as the pure core run in place, on the
+    same account as ``DeciderEngine``."""
 
     name = "convostate FastCore"
     models = ALL_COMMANDS + ": FastCore's methods with ids and aware instants, states and events kept"
 
     def reset(self) -> None:
-        directory = self.stream.directory
-        self.users = [UserId(f"user-{n}") for n in range(directory.users)]
-        self.inboxes = [
-            Inbox.multi_user(
-                InboxId(f"inbox-{n}"), f"Inbox {n}", frozenset(self.users[user] for user in members)
-            )
-            for n, members in enumerate(directory.members)
-        ]
-        self.conversation_ids = [ConversationId(f"conversation-{n}") for n in range(directory.conversations)]
-        settings = AccountSettings(timezone="UTC", reopen_window=CalendarDuration(weeks=1))
-        self.fast = FastCore(self.inboxes, settings=settings)
+        super().reset()
+        self.fast = FastCore(self.inboxes, settings=self.settings)
 
     def translate(self, steps: Sequence[Step]) -> Sequence[Any]:
         inbox_of = self.stream.directory.inbox_of
@@ -647,19 +642,8 @@ class FastCoreEngine(Engine):
             else:
                 unstar(cid, by=user, at=at)
 
-    def _states(self) -> list[Conversation | None]:
-        fast = self.fast
-        return [fast.conversation(cid) if cid in fast else None for cid in self.conversation_ids]
-
-    def statuses(self) -> list[str]:
-        return [_status(state) for state in self._states()]
-
-    def assignees(self) -> list[frozenset[int]]:
-        index = {user: n for n, user in enumerate(self.users)}
-        return [
-            frozenset() if state is None else frozenset(index[u] for u in state.assignees)
-            for state in self._states()
-        ]
+    def _state(self, cid: ConversationId) -> Conversation | None:
+        return self.fast.conversation(cid) if cid in self.fast else None
 
 
 ENGINES: Final[dict[str, type[Engine]]] = {

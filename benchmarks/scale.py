@@ -143,6 +143,30 @@ def add_contacts(world: World, to: int) -> None:
         store.commit(ChangeSet(contacts=contacts))
 
 
+def life(rng: random.Random, members: Sequence[UserId]) -> list[tuple[str, UserId, object]]:
+    """What happens to a conversation after the contact's first message, drawn from ``rng``: each step is
+    (what, the agent who acts, detail): assigned (detail: whom; sometimes a second agent), replied to or
+    read, starred, then closed or snoozed (detail: for how many microseconds after it started).
+    ``fast_scale.py`` draws the same lives."""
+    steps: list[tuple[str, UserId, object]] = []
+    agent = rng.choice(members)
+    if rng.random() < 0.7:
+        steps.append(("assign", agent, agent))
+        if rng.random() < 0.2:
+            steps.append(("assign", agent, rng.choice(members)))
+    if rng.random() < 0.5:
+        steps.append(("reply", agent, None))
+    elif rng.random() < 0.3:
+        steps.append(("read", agent, None))
+    if rng.random() < 0.1:
+        steps.append(("star", agent, None))
+    if rng.random() < 0.3:
+        steps.append(("close", agent, None))
+    elif rng.random() < 0.25:
+        steps.append(("snooze", agent, rng.randrange(DAY_US // 24, SNOOZE_US)))
+    return steps
+
+
 def add_conversations(world: World, to: int) -> None:
     """Conversations ``world.size`` to ``to``: decided and evolved by the core, one append each."""
     store, rng, settings = world.helpdesk.store, world.rng, world.helpdesk.settings()
@@ -154,24 +178,20 @@ def add_conversations(world: World, to: int) -> None:
         commands: list[Any] = [
             ReceiveMessage(cid, inbox.id, ContactId(f"contact-{n}"), MessageId(f"message-{n}-0"), "Hi")
         ]
-        agent = rng.choice(members)
-        if rng.random() < 0.7:
-            commands.append(Assign(cid, agent, Actor.user(agent)))
-            if rng.random() < 0.2:
-                other = rng.choice(members)
-                commands.append(Assign(cid, other, Actor.user(agent)))
-        if rng.random() < 0.5:
-            commands.append(SendReply(cid, MessageId(f"message-{n}-1"), REPLY_BODY, Actor.user(agent)))
-        elif rng.random() < 0.3:
-            commands.append(MarkRead(cid, agent, Actor.user(agent)))
-        if rng.random() < 0.1:
-            commands.append(Star(cid, agent, Actor.user(agent)))
-        if rng.random() < 0.3:
-            commands.append(Close(cid, Actor.user(agent)))
-        elif rng.random() < 0.25:
-            # The default rules' time rule wakes it: the store keeps its timer, and due(now) finds it.
-            until = started.add(microseconds=rng.randrange(DAY_US // 24, SNOOZE_US))
-            commands.append(Snooze(cid, until, Actor.user(agent)))
+        for what, agent, detail in life(rng, members):
+            actor = Actor.user(agent)
+            if what == "assign":
+                commands.append(Assign(cid, detail, actor))  # type: ignore[arg-type]
+            elif what == "reply":
+                commands.append(SendReply(cid, MessageId(f"message-{n}-1"), REPLY_BODY, actor))
+            elif what == "read":
+                commands.append(MarkRead(cid, agent, actor))
+            elif what == "star":
+                commands.append(Star(cid, agent, actor))
+            elif what == "close":
+                commands.append(Close(cid, actor))
+            else:  # the default rules' time rule wakes it: the store keeps its timer, and due(now) finds it
+                commands.append(Snooze(cid, started.add(microseconds=detail), actor))  # type: ignore[arg-type]
         state = None
         events: list[Event] = []
         for minutes, command in enumerate(commands):
